@@ -1,0 +1,3 @@
+from orion.cli.main import main
+
+main()

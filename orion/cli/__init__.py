@@ -1,0 +1,1 @@
+"""The ``orion`` command line: a thin layer over library functions."""

@@ -1,0 +1,40 @@
+"""Entry point of the ``orion`` command.
+
+Errors the product raises on purpose (:class:`~orion.exceptions.OrionError`)
+print one message with its fix and exit 1, without a traceback; anything else
+is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from orion.cli import stack
+from orion.cli.console import err
+from orion.exceptions import OrionError
+
+app = typer.Typer(
+    name="orion",
+    help="Orion Motors finance event pipeline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(stack.app, name="stack")
+
+
+def main() -> None:
+    try:
+        rv = app(standalone_mode=False)
+    except OrionError as e:
+        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -1,0 +1,150 @@
+"""Typed, validated settings for every ``orion`` command and test.
+
+Endpoints come from ``ORION_*`` environment variables, falling back to the
+endpoints file that ``orion stack up`` writes (``$ORION_STACK_DIR/env``,
+default ``.stack/env``). The environment always wins over the file, so a
+deployment (docker-compose, Kubernetes) sets variables and never needs the
+file.
+
+Settings are built when a command starts (:func:`load_settings`), never at
+import time, and a bad value stops the command with one message naming the
+variable and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orion.exceptions import ConfigurationError
+
+ENV_PREFIX = "ORION_"
+
+#: The variables the endpoints file holds, in the order it writes them.
+ENDPOINT_VARIABLES: tuple[str, ...] = (
+    "ORION_KAFKA_BOOTSTRAP",
+    "ORION_SCHEMA_REGISTRY_URL",
+    "ORION_DATABASE_URL",
+    "ORION_S3_ENDPOINT",
+    "ORION_S3_ACCESS_KEY",
+    "ORION_S3_SECRET_KEY",
+    "ORION_S3_BUCKET",
+    "ORION_PROMETHEUS_URL",
+)
+
+
+def default_stack_dir() -> Path:
+    """Where the local stack keeps data, logs and its endpoints file."""
+    return Path(os.environ.get("ORION_STACK_DIR", ".stack")).expanduser().resolve()
+
+
+def _http_url(value: str, *, field: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{field} must be an http(s) URL such as http://127.0.0.1:8080, got {value!r}")
+    return value.rstrip("/")
+
+
+class OrionSettings(BaseSettings):
+    """Where the backing services are, and the knobs every service shares."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        frozen=True,
+        env_file_encoding="utf-8",
+    )
+
+    kafka_bootstrap: Annotated[str, Field(description="Kafka bootstrap servers, host:port[,host:port]")]
+    schema_registry_url: Annotated[
+        str, Field(description="Confluent-compatible schema registry base URL")
+    ]
+    database_url: Annotated[SecretStr, Field(description="libpq URL of the warehouse database")]
+    s3_endpoint: Annotated[str, Field(description="S3 endpoint URL")]
+    s3_access_key: Annotated[str, Field(description="S3 access key id")]
+    s3_secret_key: Annotated[SecretStr, Field(description="S3 secret access key")]
+    s3_bucket: Annotated[str, Field(description="bucket of the bronze archive")]
+    prometheus_url: Annotated[str, Field(description="Prometheus base URL")]
+    s3_region: str = "us-east-1"
+    log_level: str = "INFO"
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _check_bootstrap(cls, value: str) -> str:
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected host:port[,host:port], got {value!r}")
+        return value
+
+    @field_validator("schema_registry_url")
+    @classmethod
+    def _check_registry(cls, value: str) -> str:
+        return _http_url(value, field="ORION_SCHEMA_REGISTRY_URL")
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _check_s3(cls, value: str) -> str:
+        return _http_url(value, field="ORION_S3_ENDPOINT")
+
+    @field_validator("prometheus_url")
+    @classmethod
+    def _check_prometheus(cls, value: str) -> str:
+        return _http_url(value, field="ORION_PROMETHEUS_URL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database(cls, value: SecretStr) -> SecretStr:
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in {"postgresql", "postgres"} or not parts.hostname:
+            raise ValueError("must be a libpq URL such as postgresql://user:pass@host:5432/db")
+        if not parts.path.strip("/"):
+            raise ValueError("must name a database, e.g. postgresql://user:pass@host:5432/warehouse")
+        return value
+
+    @field_validator("s3_bucket")
+    @classmethod
+    def _check_bucket(cls, value: str) -> str:
+        ok = 3 <= len(value) <= 63 and all(c.islower() or c.isdigit() or c in "-." for c in value)
+        if not ok or not value[0].isalnum():
+            raise ValueError(f"not a valid S3 bucket name: {value!r}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        return level
+
+    @property
+    def database_dsn(self) -> str:
+        """The libpq URL with its password, for drivers only; never log it."""
+        return self.database_url.get_secret_value()
+
+
+def load_settings(stack_dir: Path | None = None) -> OrionSettings:
+    """Build the settings from the environment and the stack's endpoints file.
+
+    Raises :class:`ConfigurationError` naming every missing or invalid
+    variable, so a service stops at start-up instead of failing later.
+    """
+    env_file = (stack_dir or default_stack_dir()) / "env"
+    try:
+        return OrionSettings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            name = ENV_PREFIX + "_".join(str(p) for p in err["loc"]).upper()
+            reason = "is not set" if err["type"] == "missing" else err["msg"]
+            problems.append(f"{name} {reason}")
+        raise ConfigurationError(
+            "invalid settings: " + "; ".join(problems),
+            fix=f"run `orion stack up` (it writes {env_file}) or export the variables",
+        ) from e

@@ -1,0 +1,1 @@
+"""The local no-Docker stack: Kafka, Apicurio Registry, PostgreSQL, versitygw, Prometheus."""

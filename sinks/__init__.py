@@ -1,0 +1,1 @@
+"""Stage package; imports the shared `orion` package, never another stage."""
