@@ -8,6 +8,7 @@ is down, on the data it left.
 
 from __future__ import annotations
 
+import shutil
 import signal
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -82,6 +83,10 @@ class Component(ABC):
 
     def after_start(self) -> None:  # noqa: B027 - optional step
         """Create what clients expect (databases, buckets); idempotent."""
+
+    def purge(self) -> None:
+        """Delete the component's data (after it stopped)."""
+        shutil.rmtree(self.home, ignore_errors=True)
 
     def start(self) -> int:
         self.initialise()

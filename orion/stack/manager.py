@@ -180,6 +180,8 @@ def down(cfg: StackConfig, *, purge: bool = False, report: Reporter = _silent) -
             report(f"stopped {comp.name}")
             stopped.append(comp.name)
     if purge:
+        for comp in components(cfg):
+            comp.purge()
         for sub in ("data", "logs", "run", "prometheus"):
             shutil.rmtree(cfg.dir / sub, ignore_errors=True)
         cfg.env_file.unlink(missing_ok=True)

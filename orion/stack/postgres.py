@@ -12,8 +12,11 @@ import glob
 import os
 import pwd
 import re
+import hashlib
 import shutil
 import signal
+import stat
+from functools import cached_property
 from pathlib import Path
 
 import psycopg2
@@ -43,10 +46,45 @@ def find_bindir() -> Path:
     return max(usable)[1]
 
 
+def _reachable_by(user: str, path: Path) -> bool:
+    """Whether ``user`` may enter ``path`` and every existing directory above it."""
+    uid = pwd.getpwnam(user).pw_uid
+    for p in [path, *path.parents]:
+        if not p.exists():
+            continue
+        st = p.stat()
+        if st.st_uid == uid and st.st_mode & stat.S_IXUSR:
+            continue
+        if not st.st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
 class Postgres(Component):
     name = "postgres"
     stop_signal = signal.SIGINT  # "fast shutdown": roll back open transactions, checkpoint
     port_variable = "ORION_STACK_POSTGRES_PORT"
+
+    @cached_property
+    def home(self) -> Path:
+        """The cluster's directory; outside the stack directory if ``postgres`` cannot reach it.
+
+        As root the server runs as ``postgres``, which must be able to enter every
+        parent directory. A checkout under a private directory (a CI runner's
+        ``mktemp -d``, a home directory with mode 700) would make initdb fail, so
+        the cluster then lives under /var/lib/orion-stack, keyed by the stack
+        directory, with a symlink from the usual place for people to find it.
+        """
+        usual = self.cfg.data_dir(self.name)
+        if os.geteuid() != 0 or _reachable_by("postgres", usual.parent):
+            return usual
+        digest = hashlib.sha1(str(self.cfg.dir).encode(), usedforsecurity=False).hexdigest()[:12]
+        home = Path("/var/lib/orion-stack") / digest / self.name
+        usual.parent.mkdir(parents=True, exist_ok=True)
+        if not usual.is_symlink():
+            shutil.rmtree(usual, ignore_errors=True)
+            usual.symlink_to(home)
+        return home
 
     @property
     def pgdata(self) -> Path:
@@ -84,6 +122,7 @@ class Postgres(Component):
             shutil.chown(path, user=user, group=user)
 
     def initialise(self) -> None:
+        self.home.parent.mkdir(parents=True, exist_ok=True)
         for d in (self.home, self.socket_dir):
             d.mkdir(parents=True, exist_ok=True)
             self._own(d)

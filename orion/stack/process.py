@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,9 @@ class ManagedProcess:
                 extra_groups=[] if user else None,
             )
         self.pid_file.write_text(f"{proc.pid}\n")
+        # A waiting thread reaps the child when it exits, so a long-lived caller
+        # (a test session) never keeps zombies that look alive to `pid()`.
+        threading.Thread(target=proc.wait, name=f"reap-{self.name}", daemon=True).start()
         return proc.pid
 
     def stop(self, *, sig: int = signal.SIGTERM, timeout_s: float = 30.0) -> bool:

@@ -1,0 +1,47 @@
+# The README's two commands are `make demo` and `make test`; every target
+# installs what it needs on first use (a .venv, Debian packages, and through
+# `orion stack up` the cached Kafka, registry and versitygw).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test check bench stack-up stack-down deps venv clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+venv: $(STAMP)
+
+deps: venv
+	@bash deploy/local/install-debian-packages.sh
+
+stack-up: deps
+	$(BIN)/orion stack up
+
+stack-down: venv
+	$(BIN)/orion stack down
+
+demo: stack-up
+	$(BIN)/orion stack status
+
+test: deps
+	$(BIN)/orion stack up
+	promtool check rules deploy/prometheus/rules/*.yml
+	promtool test rules deploy/prometheus/tests/*.yml
+	$(BIN)/pytest
+
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy orion producers stream_processors sinks
+
+bench: stack-up
+	@for b in bench/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,118 @@
+"""Session fixtures: the real local stack and factories of isolated resources.
+
+The stack is brought up once per session (or a running one is reused) and left
+running for the next run; `orion stack down` stops it. Every factory gives a
+test its own topic, schema or bucket with a unique name, and removes it after.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import boto3
+import psycopg2
+import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+from psycopg2 import sql
+
+from orion.settings import OrionSettings, load_settings
+from orion.stack import manager
+from orion.stack.config import StackConfig, load_stack_config
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def stack_config() -> StackConfig:
+    return load_stack_config()
+
+
+@pytest.fixture(scope="session")
+def stack(stack_config: StackConfig) -> StackConfig:
+    """The local stack, healthy (started if it was not)."""
+    manager.up(stack_config)
+    return stack_config
+
+
+@pytest.fixture(scope="session")
+def settings(stack: StackConfig) -> OrionSettings:
+    return load_settings(stack.dir)
+
+
+@pytest.fixture(scope="session")
+def kafka_admin(settings: OrionSettings) -> AdminClient:
+    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+
+
+@pytest.fixture
+def kafka_topic(kafka_admin: AdminClient) -> Iterator[Callable[..., str]]:
+    """Factory: ``kafka_topic(partitions=3)`` creates a topic unique to this test."""
+    created: list[str] = []
+
+    def make(partitions: int = 1, config: dict[str, str] | None = None) -> str:
+        name = unique("test.")
+        futures = kafka_admin.create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {})]
+        )
+        futures[name].result(timeout=30)
+        created.append(name)
+        return name
+
+    yield make
+    if created:
+        for f in kafka_admin.delete_topics(created).values():
+            f.result(timeout=30)
+
+
+@pytest.fixture
+def pg_schema(settings: OrionSettings) -> Iterator[Callable[[], str]]:
+    """Factory: a fresh schema in the warehouse database, dropped after the test."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = unique("t_")
+        with psycopg2.connect(settings.database_dsn) as conn, conn.cursor() as cur:
+            cur.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+        created.append(name)
+        return name
+
+    yield make
+    if created:
+        conn = psycopg2.connect(settings.database_dsn)
+        with conn, conn.cursor() as cur:
+            for name in created:
+                cur.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def s3_client(settings: OrionSettings):  # type: ignore[no-untyped-def]
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint,
+        aws_access_key_id=settings.s3_access_key,
+        aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
+        region_name=settings.s3_region,
+    )
+
+
+@pytest.fixture
+def s3_bucket(s3_client) -> Iterator[Callable[[], str]]:  # type: ignore[no-untyped-def]
+    """Factory: an empty bucket unique to this test, emptied and deleted after."""
+    created: list[str] = []
+
+    def make() -> str:
+        name = unique("test-")
+        s3_client.create_bucket(Bucket=name)
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        for page in s3_client.get_paginator("list_objects_v2").paginate(Bucket=name):
+            for obj in page.get("Contents", []):
+                s3_client.delete_object(Bucket=name, Key=obj["Key"])
+        s3_client.delete_bucket(Bucket=name)
