@@ -38,6 +38,7 @@ test: deps
 
 check: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check orion producers stream_processors sinks tests bench
 	$(BIN)/mypy orion producers stream_processors sinks
 
 bench: stack-up

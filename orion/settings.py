@@ -46,7 +46,9 @@ def default_stack_dir() -> Path:
 def _http_url(value: str, *, field: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"{field} must be an http(s) URL such as http://127.0.0.1:8080, got {value!r}")
+        raise ValueError(
+            f"{field} must be an http(s) URL such as http://127.0.0.1:8080, got {value!r}"
+        )
     return value.rstrip("/")
 
 
@@ -60,7 +62,9 @@ class OrionSettings(BaseSettings):
         env_file_encoding="utf-8",
     )
 
-    kafka_bootstrap: Annotated[str, Field(description="Kafka bootstrap servers, host:port[,host:port]")]
+    kafka_bootstrap: Annotated[
+        str, Field(description="Kafka bootstrap servers, host:port[,host:port]")
+    ]
     schema_registry_url: Annotated[
         str, Field(description="Confluent-compatible schema registry base URL")
     ]
@@ -104,7 +108,9 @@ class OrionSettings(BaseSettings):
         if parts.scheme not in {"postgresql", "postgres"} or not parts.hostname:
             raise ValueError("must be a libpq URL such as postgresql://user:pass@host:5432/db")
         if not parts.path.strip("/"):
-            raise ValueError("must name a database, e.g. postgresql://user:pass@host:5432/warehouse")
+            raise ValueError(
+                "must name a database, e.g. postgresql://user:pass@host:5432/warehouse"
+            )
         return value
 
     @field_validator("s3_bucket")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from orion.cli import stack
@@ -26,15 +25,10 @@ app.add_typer(stack.app, name="stack")
 
 
 def main() -> None:
+    # Usage errors are typer's to report (exit 2); our own errors come out of the
+    # standalone app as exceptions and end here.
     try:
-        rv = app(standalone_mode=False)
+        app()
     except OrionError as e:
         err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
         sys.exit(1)
-    except click.exceptions.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    sys.exit(rv if isinstance(rv, int) else 0)

@@ -12,8 +12,9 @@ from orion.cli.console import err, out
 from orion.stack import manager
 from orion.stack.config import load_stack_config
 
-app = typer.Typer(help="Install, start, check and stop the local stack (no Docker needed).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Install, start, check and stop the local stack (no Docker needed).", no_args_is_help=True
+)
 
 
 def _print_status(rows: list[manager.ComponentStatus]) -> None:
@@ -21,9 +22,18 @@ def _print_status(rows: list[manager.ComponentStatus]) -> None:
     for col in ("service", "state", "pid", "endpoint", "RSS MiB"):
         table.add_column(col)
     for r in rows:
-        state = "[green]healthy[/]" if r.healthy else ("[yellow]unhealthy[/]" if r.pid else "[red]down[/]")
-        table.add_row(r.name, state, str(r.pid or "-"), r.endpoint,
-                      f"{r.rss_mib:.0f}" if r.rss_mib is not None else "-")
+        state = (
+            "[green]healthy[/]"
+            if r.healthy
+            else ("[yellow]unhealthy[/]" if r.pid else "[red]down[/]")
+        )
+        table.add_row(
+            r.name,
+            state,
+            str(r.pid or "-"),
+            r.endpoint,
+            f"{r.rss_mib:.0f}" if r.rss_mib is not None else "-",
+        )
     out.print(table)
 
 

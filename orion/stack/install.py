@@ -48,17 +48,24 @@ def require_java(component: str, minimum: int = 17) -> str:
     return java
 
 
-def run_step(component: str, argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
-             fix: str) -> None:
+def run_step(
+    component: str, argv: list[str], *, cwd: Path, env: dict[str, str] | None = None, fix: str
+) -> None:
     """Run one install command; a failure becomes a StackError with its last output lines."""
     try:
         proc = subprocess.run(
-            argv, cwd=cwd, env=env, capture_output=True, text=True,
-            timeout=INSTALL_TIMEOUT_S, check=False,
+            argv,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT_S,
+            check=False,
         )
     except subprocess.TimeoutExpired as e:
-        raise StackError(component, f"`{argv[0]}` did not finish in {INSTALL_TIMEOUT_S}s",
-                         fix=fix) from e
+        raise StackError(
+            component, f"`{argv[0]}` did not finish in {INSTALL_TIMEOUT_S}s", fix=fix
+        ) from e
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
         raise StackError(component, f"`{' '.join(argv[:3])} ...` failed:\n{tail}", fix=fix)
@@ -80,6 +87,9 @@ def cached_install(target: Path, build: Callable[[Path], None], *, component: st
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if not (target / COMPLETE_MARKER).is_file():
-        raise StackError(component, f"install into {target} did not complete",
-                         fix=f"delete {target} and run `orion stack up` again")
+        raise StackError(
+            component,
+            f"install into {target} did not complete",
+            fix=f"delete {target} and run `orion stack up` again",
+        )
     return target

@@ -11,6 +11,7 @@ import base64
 import logging
 import uuid
 from pathlib import Path
+from typing import Any
 
 from orion.stack.component import Component
 from orion.stack.install import cached_install, require_java, require_tool, run_step
@@ -90,9 +91,15 @@ class Kafka(Component):
             )
             run_step(
                 self.name,
-                [mvn, "-B", "-q", "dependency:copy-dependencies",
-                 f"-DoutputDirectory={tmp / 'libs'}"],
-                cwd=tmp, fix=MAVEN_FIX,
+                [
+                    mvn,
+                    "-B",
+                    "-q",
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={tmp / 'libs'}",
+                ],
+                cwd=tmp,
+                fix=MAVEN_FIX,
             )
 
         cached_install(self.install_dir, build, component=self.name)
@@ -108,7 +115,7 @@ class Kafka(Component):
             "node.id": "1",
             "controller.quorum.bootstrap.servers": f"{cfg.host}:{cfg.kafka_controller_port}",
             "listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port},"
-                         f"CONTROLLER://{cfg.host}:{cfg.kafka_controller_port}",
+            f"CONTROLLER://{cfg.host}:{cfg.kafka_controller_port}",
             "advertised.listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port}",
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
@@ -134,25 +141,46 @@ class Kafka(Component):
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
             run_step(
                 self.name,
-                ["java", "-cp", self._classpath(), "kafka.tools.StorageTool", "format",
-                 "-t", cluster_id, "-c", str(self.home / "server.properties"), "--standalone"],
+                [
+                    "java",
+                    "-cp",
+                    self._classpath(),
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(self.home / "server.properties"),
+                    "--standalone",
+                ],
                 cwd=self.home,
                 fix=f"delete {self.log_dirs} (its storage could not be formatted) and retry",
             )
 
     def argv(self) -> list[str]:
         return [
-            "java", "-Xms256m", f"-Xmx{self.cfg.kafka_heap}", "-XX:+UseG1GC",
-            "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+            "java",
+            "-Xms256m",
+            f"-Xmx{self.cfg.kafka_heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
-            "-cp", self._classpath(), "kafka.Kafka", str(self.home / "server.properties"),
+            "-cp",
+            self._classpath(),
+            "kafka.Kafka",
+            str(self.home / "server.properties"),
         ]
 
     def healthy(self) -> bool:
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient({"bootstrap.servers": self.endpoint(), "socket.timeout.ms": 2000,
-                             "logger": _QUIET})
+        conf: dict[str, Any] = {
+            "bootstrap.servers": self.endpoint(),
+            "socket.timeout.ms": 2000,
+            "logger": _QUIET,
+        }
+        admin = AdminClient(conf)
         try:
             meta = admin.list_topics(timeout=2)
         except Exception:  # the probe's only job is yes/no; the log says why

@@ -127,13 +127,17 @@ def _check_ports_free(comp: Component) -> None:
 def _wait_healthy(comp: Component, timeout_s: float) -> None:
     def ok() -> bool:
         if comp.process.pid() is None:
-            raise StackError(comp.name, "exited during start-up:\n" + log_tail(comp, 20),
-                             fix=f"see {comp.process.log_file}")
+            raise StackError(
+                comp.name,
+                "exited during start-up:\n" + log_tail(comp, 20),
+                fix=f"see {comp.process.log_file}",
+            )
         return comp.healthy()
 
     if not wait_until(ok, timeout_s, interval_s=0.5):
         raise StackTimeoutError(
-            comp.name, f"not healthy after {timeout_s:.0f}s:\n" + log_tail(comp, 20),
+            comp.name,
+            f"not healthy after {timeout_s:.0f}s:\n" + log_tail(comp, 20),
             fix=f"see {comp.process.log_file}; `orion stack down` then `orion stack up` retries",
         )
 
@@ -165,10 +169,15 @@ def status(cfg: StackConfig) -> list[ComponentStatus]:
     out = []
     for comp in components(cfg):
         pid = comp.process.pid()
-        out.append(ComponentStatus(
-            name=comp.name, pid=pid, healthy=pid is not None and comp.healthy(),
-            endpoint=comp.endpoint(), rss_mib=_rss_mib(pid) if pid else None,
-        ))
+        out.append(
+            ComponentStatus(
+                name=comp.name,
+                pid=pid,
+                healthy=pid is not None and comp.healthy(),
+                endpoint=comp.endpoint(),
+                rss_mib=_rss_mib(pid) if pid else None,
+            )
+        )
     return out
 
 

@@ -9,10 +9,10 @@ user that Debian's package creates.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import pwd
 import re
-import hashlib
 import shutil
 import signal
 import stat
@@ -110,8 +110,9 @@ class Postgres(Component):
             try:
                 pwd.getpwnam("postgres")
             except KeyError as e:
-                raise StackError(self.name, "running as root needs the `postgres` user",
-                                 fix=APT_FIX) from e
+                raise StackError(
+                    self.name, "running as root needs the `postgres` user", fix=APT_FIX
+                ) from e
 
     def run_as(self) -> str | None:
         return "postgres" if os.geteuid() == 0 else None
@@ -134,26 +135,53 @@ class Postgres(Component):
         pwfile.write_text(self.cfg.postgres_password + "\n")
         self._own(pwfile)
         pwfile.chmod(0o600)
-        argv = [str(find_bindir() / "initdb"), "-D", str(self.pgdata), "-U", self.cfg.postgres_user,
-                f"--pwfile={pwfile}", "--auth-local=trust", "--auth-host=scram-sha-256",
-                "-E", "UTF8", "--locale=C.UTF-8"]
+        argv = [
+            str(find_bindir() / "initdb"),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            self.cfg.postgres_user,
+            f"--pwfile={pwfile}",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]
         if self.run_as():
             argv = ["runuser", "-u", "postgres", "--", *argv]
         try:
-            run_step(self.name, argv, cwd=self.home,
-                     fix=f"make sure user `postgres` can reach {self.home} (every parent "
-                         "directory must be searchable), or set ORION_STACK_DIR elsewhere")
+            run_step(
+                self.name,
+                argv,
+                cwd=self.home,
+                fix=f"make sure user `postgres` can reach {self.home} (every parent "
+                "directory must be searchable), or set ORION_STACK_DIR elsewhere",
+            )
         finally:
             pwfile.unlink(missing_ok=True)
 
     def argv(self) -> list[str]:
         return [
-            str(find_bindir() / "postgres"), "-D", str(self.pgdata),
-            "-p", str(self.cfg.postgres_port), "-k", str(self.socket_dir),
-            "-c", f"listen_addresses={self.cfg.host}",
-            "-c", "shared_buffers=256MB", "-c", "max_connections=200",
-            "-c", "wal_level=replica", "-c", "max_wal_size=2GB",
-            "-c", "log_min_messages=warning",
+            str(find_bindir() / "postgres"),
+            "-D",
+            str(self.pgdata),
+            "-p",
+            str(self.cfg.postgres_port),
+            "-k",
+            str(self.socket_dir),
+            "-c",
+            f"listen_addresses={self.cfg.host}",
+            "-c",
+            "shared_buffers=256MB",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "wal_level=replica",
+            "-c",
+            "max_wal_size=2GB",
+            "-c",
+            "log_min_messages=warning",
         ]
 
     def healthy(self) -> bool:

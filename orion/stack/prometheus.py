@@ -50,11 +50,21 @@ class Prometheus(Component):
             "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
             "rule_files": [str(RULES_DIR / "*.yml")],
             "scrape_configs": [
-                {"job_name": "prometheus",
-                 "static_configs": [{"targets": [f"{self.cfg.host}:{self.cfg.prometheus_port}"]}]},
-                {"job_name": "orion",
-                 "file_sd_configs": [{"files": [str(self.cfg.prometheus_sd_dir / "*.json")],
-                                      "refresh_interval": "5s"}]},
+                {
+                    "job_name": "prometheus",
+                    "static_configs": [
+                        {"targets": [f"{self.cfg.host}:{self.cfg.prometheus_port}"]}
+                    ],
+                },
+                {
+                    "job_name": "orion",
+                    "file_sd_configs": [
+                        {
+                            "files": [str(self.cfg.prometheus_sd_dir / "*.json")],
+                            "refresh_interval": "5s",
+                        }
+                    ],
+                },
             ],
         }
 

@@ -45,10 +45,19 @@ class Registry(Component):
 
         def build(tmp: Path) -> None:
             artifact = f"io.apicurio:apicurio-registry-app:{APICURIO_VERSION}:tar.gz:all"
-            run_step(self.name,
-                     [mvn, "-B", "-q", "dependency:copy", f"-Dartifact={artifact}",
-                      f"-DoutputDirectory={tmp}"],
-                     cwd=tmp, fix=MAVEN_FIX)
+            run_step(
+                self.name,
+                [
+                    mvn,
+                    "-B",
+                    "-q",
+                    "dependency:copy",
+                    f"-Dartifact={artifact}",
+                    f"-DoutputDirectory={tmp}",
+                ],
+                cwd=tmp,
+                fix=MAVEN_FIX,
+            )
             archive = next(tmp.glob("apicurio-registry-app-*.tar.gz"))
             with tarfile.open(archive) as tar:
                 tar.extractall(tmp / "app", filter="data")
@@ -76,10 +85,17 @@ class Registry(Component):
             "apicurio.rest.deletion.artifact.enabled": "true",
             "apicurio.rest.deletion.artifact-version.enabled": "true",
             "quarkus.log.level": "WARN",
-            "quarkus.log.category.\"io.apicurio\".level": "INFO",
+            'quarkus.log.category."io.apicurio".level': "INFO",
         }
-        return ["java", "-Xms128m", f"-Xmx{c.registry_heap}", "-XX:+UseSerialGC",
-                *(f"-D{k}={v}" for k, v in props.items()), "-jar", str(self._runner())]
+        return [
+            "java",
+            "-Xms128m",
+            f"-Xmx{c.registry_heap}",
+            "-XX:+UseSerialGC",
+            *(f"-D{k}={v}" for k, v in props.items()),
+            "-jar",
+            str(self._runner()),
+        ]
 
     def healthy(self) -> bool:
         try:

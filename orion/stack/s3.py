@@ -45,8 +45,13 @@ class S3Store(Component):
 
         def build(tmp: Path) -> None:
             env = {**os.environ, "CGO_ENABLED": "0", "GOBIN": str(tmp / "bin")}
-            run_step(self.name, [go, "install", f"{VERSITYGW_MODULE}@{VERSITYGW_VERSION}"],
-                     cwd=tmp, env=env, fix=GO_FIX)
+            run_step(
+                self.name,
+                [go, "install", f"{VERSITYGW_MODULE}@{VERSITYGW_VERSION}"],
+                cwd=tmp,
+                env=env,
+                fix=GO_FIX,
+            )
 
         cached_install(self.install_dir, build, component=self.name)
 
@@ -58,18 +63,28 @@ class S3Store(Component):
         self.objects_dir.mkdir(parents=True, exist_ok=True)
 
     def argv(self) -> list[str]:
-        return [str(self.install_dir / "bin" / "versitygw"),
-                "--port", f"{self.cfg.host}:{self.cfg.s3_port}",
-                "posix", str(self.objects_dir)]
+        return [
+            str(self.install_dir / "bin" / "versitygw"),
+            "--port",
+            f"{self.cfg.host}:{self.cfg.s3_port}",
+            "posix",
+            str(self.objects_dir),
+        ]
 
     def environment(self) -> dict[str, str]:
-        return {**os.environ, "ROOT_ACCESS_KEY": self.cfg.s3_access_key,
-                "ROOT_SECRET_KEY": self.cfg.s3_secret_key}
+        return {
+            **os.environ,
+            "ROOT_ACCESS_KEY": self.cfg.s3_access_key,
+            "ROOT_SECRET_KEY": self.cfg.s3_secret_key,
+        }
 
     def client(self) -> object:
         return boto3.client(
-            "s3", endpoint_url=self.url, aws_access_key_id=self.cfg.s3_access_key,
-            aws_secret_access_key=self.cfg.s3_secret_key, region_name="us-east-1",
+            "s3",
+            endpoint_url=self.url,
+            aws_access_key_id=self.cfg.s3_access_key,
+            aws_secret_access_key=self.cfg.s3_secret_key,
+            region_name="us-east-1",
             config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
         )
 

@@ -27,7 +27,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_endpoints_file_is_read_and_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_endpoints_file_is_read_and_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "env").write_text("".join(f"{k}={v}\n" for k, v in GOOD.items()))
     monkeypatch.setenv("ORION_S3_BUCKET", "from-environment")
     s = load_settings(tmp_path)

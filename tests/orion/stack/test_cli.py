@@ -13,9 +13,17 @@ import pytest
 from orion.stack.config import StackConfig
 
 
-def orion(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "orion", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout, check=False)
+def orion(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orion", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.mark.integration
@@ -44,8 +52,14 @@ def test_port_in_use_names_the_component_and_the_variable(tmp_path: Path) -> Non
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = orion("stack", "up", env={"ORION_STACK_DIR": str(tmp_path / "stack"),
-                                           "ORION_STACK_POSTGRES_PORT": str(port)})
+        result = orion(
+            "stack",
+            "up",
+            env={
+                "ORION_STACK_DIR": str(tmp_path / "stack"),
+                "ORION_STACK_POSTGRES_PORT": str(port),
+            },
+        )
     assert result.returncode == 1
     assert f"postgres: port {port} on 127.0.0.1 is already in use" in result.stderr
     assert "ORION_STACK_POSTGRES_PORT" in result.stderr
@@ -55,9 +69,15 @@ def test_port_in_use_names_the_component_and_the_variable(tmp_path: Path) -> Non
 
 def test_missing_toolchain_stops_with_the_fix(tmp_path: Path) -> None:
     # An empty cache forces installs; a PATH without java, mvn or go makes them impossible.
-    result = orion("stack", "up", env={"ORION_STACK_DIR": str(tmp_path / "stack"),
-                                       "ORION_CACHE_DIR": str(tmp_path / "cache"),
-                                       "PATH": str(Path(sys.executable).parent)})
+    result = orion(
+        "stack",
+        "up",
+        env={
+            "ORION_STACK_DIR": str(tmp_path / "stack"),
+            "ORION_CACHE_DIR": str(tmp_path / "cache"),
+            "PATH": str(Path(sys.executable).parent),
+        },
+    )
     assert result.returncode == 1
     assert "needs `java`" in result.stderr or "needs `go`" in result.stderr
     assert "fix:" in result.stderr and "Traceback" not in result.stderr

@@ -48,8 +48,14 @@ def test_up_twice_leaves_one_process_per_service(stack: StackConfig) -> None:
 
 
 def _consume_all(settings: OrionSettings, topic: str, expected: int) -> list[bytes]:
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": uuid.uuid4().hex,
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": uuid.uuid4().hex,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     values: list[bytes] = []
     deadline = time.monotonic() + 60
@@ -86,7 +92,10 @@ def test_kafka_killed_with_sigkill_comes_back_with_topics_and_messages(
 
 
 def test_postgres_and_s3_keep_their_data_across_stop_and_up(
-    stack: StackConfig, settings: OrionSettings, s3_client, s3_bucket  # type: ignore[no-untyped-def]
+    stack: StackConfig,
+    settings: OrionSettings,
+    s3_client,
+    s3_bucket,  # type: ignore[no-untyped-def]
 ) -> None:
     bucket = s3_bucket()
     body = uuid.uuid4().bytes

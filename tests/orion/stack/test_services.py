@@ -24,10 +24,14 @@ from orion.stack.config import StackConfig
 
 pytestmark = pytest.mark.integration
 
-SCHEMA = json.dumps({
-    "type": "record", "name": "Smoke", "namespace": "orion.test",
-    "fields": [{"name": "id", "type": "string"}, {"name": "amount", "type": "double"}],
-})
+SCHEMA = json.dumps(
+    {
+        "type": "record",
+        "name": "Smoke",
+        "namespace": "orion.test",
+        "fields": [{"name": "id", "type": "string"}, {"name": "amount", "type": "double"}],
+    }
+)
 
 
 def test_avro_record_round_trips_through_kafka_and_the_registry(
@@ -48,8 +52,14 @@ def _round_trip(registry: SchemaRegistryClient, settings: OrionSettings, topic: 
     producer.produce(topic, key=record["id"].encode(), value=value)
     assert producer.flush(30) == 0
 
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": topic,
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": topic,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     try:
         msg = None
@@ -59,7 +69,9 @@ def _round_trip(registry: SchemaRegistryClient, settings: OrionSettings, topic: 
         assert msg is not None and msg.error() is None
     finally:
         consumer.close()
-    decoded = AvroDeserializer(registry)(msg.value(), SerializationContext(topic, MessageField.VALUE))
+    decoded = AvroDeserializer(registry)(
+        msg.value(), SerializationContext(topic, MessageField.VALUE)
+    )
     assert decoded == record
     schema_id = int.from_bytes(msg.value()[1:5], "big")
     assert json.loads(registry.get_schema(schema_id).schema_str)["name"] == "Smoke"
@@ -73,7 +85,9 @@ def test_row_round_trips_through_postgres(
     schema = pg_schema()
     table = sql.Identifier(schema, "smoke")
     with psycopg2.connect(settings.database_dsn) as conn, conn.cursor() as cur:
-        cur.execute(sql.SQL("CREATE TABLE {} (id int PRIMARY KEY, amount numeric(18,2))").format(table))
+        cur.execute(
+            sql.SQL("CREATE TABLE {} (id int PRIMARY KEY, amount numeric(18,2))").format(table)
+        )
         cur.execute(sql.SQL("INSERT INTO {} VALUES (1, 1234.50)").format(table))
     with psycopg2.connect(settings.database_dsn) as conn, conn.cursor() as cur:
         cur.execute(sql.SQL("SELECT id, amount::text FROM {}").format(table))
@@ -84,7 +98,8 @@ def test_row_round_trips_through_postgres(
 
 
 def test_object_round_trips_through_s3_and_conditional_put_is_refused(
-    s3_client, s3_bucket: Callable[[], str]  # type: ignore[no-untyped-def]
+    s3_client,
+    s3_bucket: Callable[[], str],  # type: ignore[no-untyped-def]
 ) -> None:
     bucket = s3_bucket()
     body = uuid.uuid4().bytes * 1000
@@ -105,8 +120,9 @@ def test_prometheus_discovers_and_scrapes_a_registered_target(
     server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
     port = server.server_port
     target_file = Path(stack.prometheus_sd_dir) / f"smoke-{port}.json"
-    target_file.write_text(json.dumps([{"targets": [f"127.0.0.1:{port}"],
-                                        "labels": {"service": "smoke"}}]))
+    target_file.write_text(
+        json.dumps([{"targets": [f"127.0.0.1:{port}"], "labels": {"service": "smoke"}}])
+    )
     try:
         query = f'orion_smoke_total{{instance="127.0.0.1:{port}"}}'
         value = None

@@ -1,0 +1,2 @@
+-- The schema registry keeps its schemas in a database of its own.
+CREATE DATABASE registry;

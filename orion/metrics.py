@@ -1,0 +1,111 @@
+"""Prometheus endpoint, health probes and service discovery for long-running services.
+
+Every long-running ``orion`` service starts one :class:`ServiceEndpoint`. It
+serves ``/metrics`` (prometheus-client's default registry), ``/healthz``
+(liveness: the process answers) and ``/readyz`` (readiness, as the service
+reports it), and while it runs it keeps a file in the local stack's
+Prometheus discovery directory so Prometheus scrapes it without a reload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == "/metrics":
+            self._reply(200, generate_latest(self.server.registry), CONTENT_TYPE_LATEST)
+        elif path == "/healthz":
+            self._reply(200, b"ok\n", "text/plain")
+        elif path == "/readyz":
+            ready = self.server.ready()
+            self._reply(
+                200 if ready else 503, b"ready\n" if ready else b"not ready\n", "text/plain"
+            )
+        else:
+            self._reply(404, b"not found\n", "text/plain")
+
+    def _reply(self, code: int, body: bytes, content_type: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None  # scrapes every few seconds would flood the service's log
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, addr: tuple[str, int], registry: CollectorRegistry, ready: Callable[[], bool]
+    ) -> None:
+        super().__init__(addr, _Handler)
+        self.registry = registry
+        self.ready = ready
+
+
+class ServiceEndpoint:
+    """HTTP endpoint of one service process; a context manager that also registers for scraping."""
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sd_dir: Path | None = None,
+        ready: Callable[[], bool] = lambda: True,
+        registry: CollectorRegistry = REGISTRY,
+    ) -> None:
+        self.service = service
+        self._server = _Server((host, port), registry, ready)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"metrics-{service}", daemon=True
+        )
+        self._sd_file = (
+            sd_dir / f"{service}-{socket.gethostname()}-{os.getpid()}.json" if sd_dir else None
+        )
+
+    @property
+    def address(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def start(self) -> ServiceEndpoint:
+        self._thread.start()
+        if self._sd_file is not None:
+            self._sd_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._sd_file.with_suffix(".tmp")
+            tmp.write_text(
+                json.dumps([{"targets": [self.address], "labels": {"service": self.service}}])
+            )
+            tmp.replace(self._sd_file)  # Prometheus must never read half a file
+        return self
+
+    def stop(self) -> None:
+        if self._sd_file is not None:
+            self._sd_file.unlink(missing_ok=True)
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def __enter__(self) -> ServiceEndpoint:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

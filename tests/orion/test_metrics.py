@@ -1,0 +1,31 @@
+"""The service endpoint: metrics, health probes and its discovery file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter
+
+from orion.metrics import ServiceEndpoint
+
+
+def test_endpoint_serves_metrics_probes_and_registers_for_discovery(tmp_path: Path) -> None:
+    registry = CollectorRegistry()
+    Counter("orion_test_events_total", "events", registry=registry).inc(3)
+    ready = {"value": False}
+    with ServiceEndpoint(
+        "unit", sd_dir=tmp_path, registry=registry, ready=lambda: ready["value"]
+    ) as ep:
+        base = f"http://{ep.address}"
+        assert "orion_test_events_total 3.0" in httpx.get(base + "/metrics").text
+        assert httpx.get(base + "/healthz").status_code == 200
+        assert httpx.get(base + "/readyz").status_code == 503
+        ready["value"] = True
+        assert httpx.get(base + "/readyz").status_code == 200
+        (sd_file,) = tmp_path.glob("unit-*.json")
+        assert json.loads(sd_file.read_text()) == [
+            {"targets": [ep.address], "labels": {"service": "unit"}}
+        ]
+    assert list(tmp_path.glob("*.json")) == []
