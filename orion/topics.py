@@ -1,0 +1,80 @@
+"""Create every topic of the pipeline with explicit partitions, retention and compaction.
+
+The broker auto-creates nothing, so this is the one place topics come from.
+Clean master-data topics are compacted (the latest record per business key is
+the dimension's current state); raw topics keep their full history for the
+bronze archive to read; dead letters are kept longest, for people to inspect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from orion.catalog import Entity, entities
+from orion.exceptions import ConfigurationError, ServiceUnavailableError
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+def topic_specs(
+    partitions: int = 6, retention_days: float = 7.0, dlq_retention_days: float = 30.0
+) -> list[TopicSpec]:
+    """The raw, clean and dead-letter topic of every entity in the schema catalog."""
+    if partitions < 1:
+        raise ConfigurationError(f"partitions must be >= 1, got {partitions}")
+    if retention_days <= 0 or dlq_retention_days <= 0:
+        raise ConfigurationError("retention must be a positive number of days")
+    specs: list[TopicSpec] = []
+    retention = str(int(retention_days * DAY_MS))
+    for entity in entities():
+        specs.append(TopicSpec(entity.topic("raw"), partitions, {"retention.ms": retention}))
+        specs.append(TopicSpec(entity.topic("clean"), partitions, _clean_config(entity, retention)))
+        specs.append(
+            TopicSpec(
+                entity.topic("dlq"),
+                partitions,
+                {"retention.ms": str(int(dlq_retention_days * DAY_MS))},
+            )
+        )
+    return specs
+
+
+def _clean_config(entity: Entity, retention: str) -> dict[str, str]:
+    if entity.master:
+        return {"cleanup.policy": "compact", "min.compaction.lag.ms": str(3600 * 1000)}
+    return {"retention.ms": retention}
+
+
+def create_topics(
+    bootstrap: str, specs: list[TopicSpec], timeout_s: float = 30.0
+) -> dict[str, str]:
+    """Create what is missing; returns topic -> "created" | "exists". Never alters a topic."""
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    try:
+        existing = set(admin.list_topics(timeout=timeout_s).topics)
+    except KafkaException as e:
+        raise ServiceUnavailableError(
+            f"Kafka at {bootstrap} did not answer: {e}",
+            fix="start it (`orion stack up`) or correct ORION_KAFKA_BOOTSTRAP",
+        ) from e
+    result = {s.name: "exists" for s in specs if s.name in existing}
+    new = [
+        NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config)
+        for s in specs
+        if s.name not in existing
+    ]
+    if new:
+        for name, future in admin.create_topics(new, request_timeout=timeout_s).items():
+            future.result(timeout=timeout_s)
+            result[name] = "created"
+    return result
