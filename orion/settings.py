@@ -76,6 +76,8 @@ class OrionSettings(BaseSettings):
     prometheus_url: Annotated[str, Field(description="Prometheus base URL")]
     s3_region: str = "us-east-1"
     log_level: str = "INFO"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: Annotated[int, Field(ge=0, lt=65536)] = 0  # 0: any free port
 
     @field_validator("kafka_bootstrap")
     @classmethod

@@ -11,8 +11,9 @@ import sys
 
 import typer
 
-from orion.cli import stack
+from orion.cli import admin, stack
 from orion.cli.console import err
+from orion.cli.produce import produce
 from orion.exceptions import OrionError
 
 app = typer.Typer(
@@ -22,6 +23,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(stack.app, name="stack")
+app.add_typer(admin.topics_app, name="topics")
+app.add_typer(admin.schemas_app, name="schemas")
+app.command()(produce)
 
 
 def main() -> None:
