@@ -20,6 +20,16 @@ from fastavro import parse_schema
 from orion.exceptions import SchemaError, ServiceUnavailableError, UnknownSchemaError
 
 COMPATIBILITY = "BACKWARD"
+
+# confluent-kafka's registry client talks through httpx or, in newer releases,
+# its fork httpx2: a refused connection surfaces as either's TransportError.
+_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError,)
+try:
+    import httpx2
+
+    _TRANSPORT_ERRORS += (httpx2.TransportError,)
+except ImportError:  # pragma: no cover - older confluent-kafka
+    pass
 _SUBJECT_NOT_FOUND = {40401, 40403, 40408}
 
 
@@ -43,7 +53,7 @@ class Registry:
     def _call(self, what: str, fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
-        except httpx.TransportError as e:
+        except _TRANSPORT_ERRORS as e:
             raise ServiceUnavailableError(
                 f"schema registry at {self.url} did not answer ({what}): {e}",
                 fix="start it (`orion stack up`) or correct ORION_SCHEMA_REGISTRY_URL",

@@ -78,6 +78,9 @@ class OrionSettings(BaseSettings):
     log_level: str = "INFO"
     metrics_host: str = "127.0.0.1"
     metrics_port: Annotated[int, Field(ge=0, lt=65536)] = 0  # 0: any free port
+    topic_prefix: Annotated[
+        str, Field(description="namespace before every topic name, e.g. `staging.`; tests use it")
+    ] = ""
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -130,6 +133,17 @@ class OrionSettings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
         return level
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if value and (not value.endswith(".") or not all(c.isalnum() or c in "._-" for c in value)):
+            raise ValueError("must be letters, digits, '.', '_' or '-', ending with '.'")
+        return value
+
+    def topic(self, name: str) -> str:
+        """The real name of pipeline topic ``name`` (``raw.erp.sales``) under the prefix."""
+        return self.topic_prefix + name
 
     @property
     def database_dsn(self) -> str:

@@ -27,25 +27,26 @@ class TopicSpec:
 
 
 def topic_specs(
-    partitions: int = 6, retention_days: float = 7.0, dlq_retention_days: float = 30.0
+    partitions: int = 6,
+    retention_days: float = 7.0,
+    dlq_retention_days: float = 30.0,
+    *,
+    prefix: str = "",
 ) -> list[TopicSpec]:
-    """The raw, clean and dead-letter topic of every entity in the schema catalog."""
+    """The raw, clean and dead-letter topic of every entity, named under ``prefix``."""
     if partitions < 1:
         raise ConfigurationError(f"partitions must be >= 1, got {partitions}")
     if retention_days <= 0 or dlq_retention_days <= 0:
         raise ConfigurationError("retention must be a positive number of days")
-    specs: list[TopicSpec] = []
     retention = str(int(retention_days * DAY_MS))
+    dlq = {"retention.ms": str(int(dlq_retention_days * DAY_MS))}
+    specs: list[TopicSpec] = []
     for entity in entities():
-        specs.append(TopicSpec(entity.topic("raw"), partitions, {"retention.ms": retention}))
-        specs.append(TopicSpec(entity.topic("clean"), partitions, _clean_config(entity, retention)))
-        specs.append(
-            TopicSpec(
-                entity.topic("dlq"),
-                partitions,
-                {"retention.ms": str(int(dlq_retention_days * DAY_MS))},
-            )
-        )
+        specs += [
+            TopicSpec(prefix + entity.topic("raw"), partitions, {"retention.ms": retention}),
+            TopicSpec(prefix + entity.topic("clean"), partitions, _clean_config(entity, retention)),
+            TopicSpec(prefix + entity.topic("dlq"), partitions, dict(dlq)),
+        ]
     return specs
 
 

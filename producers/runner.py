@@ -46,6 +46,7 @@ class ProduceOptions:
 @dataclass
 class ProduceStats:
     sent: int = 0
+    bytes: int = 0
     delivered: int = 0
     retried: int = 0
     failed: int = 0
@@ -74,7 +75,9 @@ def producer_config(settings: OrionSettings) -> dict[str, Any]:
     }
 
 
-def check_broker(producer: Producer, bootstrap: str, timeout_s: float = 10.0) -> None:
+def check_broker(
+    producer: Producer, bootstrap: str, prefix: str = "", timeout_s: float = 10.0
+) -> None:
     """Fail within seconds, with the fix, when the broker or the raw topics are missing."""
     try:
         existing = set(producer.list_topics(timeout=timeout_s).topics)
@@ -83,7 +86,7 @@ def check_broker(producer: Producer, bootstrap: str, timeout_s: float = 10.0) ->
             f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s",
             fix="start it (`orion stack up`) or correct ORION_KAFKA_BOOTSTRAP",
         ) from e
-    missing = sorted({e.topic("raw") for e in entities()} - existing)
+    missing = sorted({prefix + e.topic("raw") for e in entities()} - existing)
     if missing:
         raise ConfigurationError(
             f"topics missing on {bootstrap}: {', '.join(missing)}",
@@ -91,14 +94,14 @@ def check_broker(producer: Producer, bootstrap: str, timeout_s: float = 10.0) ->
         )
 
 
-def build_encoders(registry: Registry) -> dict[str, AvroEncoder]:
-    """Register every raw schema (BACKWARD-checked) and return one encoder per raw topic."""
+def build_encoders(registry: Registry, prefix: str = "") -> dict[str, AvroEncoder]:
+    """Register every raw schema (BACKWARD-checked); one encoder per (unprefixed) raw topic."""
     encoders = {}
     for entity in entities():
         path = entity.schema_path("raw")
-        topic = entity.topic("raw")
-        encoders[topic] = AvroEncoder(
-            registry.register(subject(topic), load_schema_text(path)), load_schema(path)
+        subj = subject(prefix + entity.topic("raw"))
+        encoders[entity.topic("raw")] = AvroEncoder(
+            registry.register(subj, load_schema_text(path)), load_schema(path)
         )
     return encoders
 
@@ -177,9 +180,10 @@ def run(
     """Send simulated events until the budget is spent or ``stop`` is set; flush; return counts."""
     stats = ProduceStats()
     producer = Producer(producer_config(settings))
-    check_broker(producer, settings.kafka_bootstrap)
+    prefix = settings.topic_prefix
+    check_broker(producer, settings.kafka_bootstrap, prefix)
     with Registry(settings.schema_registry_url) as registry:
-        encoders = build_encoders(registry)
+        encoders = build_encoders(registry, prefix)
     delivery = _Delivery(stats, options.max_retries)
     first_try = delivery.callback(0)
     ledger = LedgerWriter(options.ledger) if options.ledger else None
@@ -191,10 +195,11 @@ def run(
             if stop.is_set() or (options.events is not None and stats.sent >= options.events):
                 break
             value = ev.poison if ev.poison is not None else encoders[ev.topic](ev.value or {})
-            _produce(producer, ev.topic, ev.key.encode(), value, first_try)
+            _produce(producer, prefix + ev.topic, ev.key.encode(), value, first_try)
             if ledger is not None:
                 ledger.write(ev.ledger)
             stats.sent += 1
+            stats.bytes += len(value) + len(ev.key)
             stats.by_topic[ev.topic] += 1
             defect = ",".join(ev.ledger.defects) or "none"
             stats.by_defect[defect] += 1

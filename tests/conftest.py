@@ -116,3 +116,20 @@ def s3_bucket(s3_client) -> Iterator[Callable[[], str]]:  # type: ignore[no-unty
             for obj in page.get("Contents", []):
                 s3_client.delete_object(Bucket=name, Key=obj["Key"])
         s3_client.delete_bucket(Bucket=name)
+
+
+@pytest.fixture
+def topic_namespace(settings: OrionSettings, kafka_admin: AdminClient) -> Iterator[str]:
+    """A topic prefix of this test's own, with every pipeline topic created under it (3 partitions).
+
+    Run ``orion`` commands with ``ORION_TOPIC_PREFIX`` set to it, so tests never see each
+    other's events on the shared broker. Topics are deleted afterwards.
+    """
+    from orion.topics import create_topics, topic_specs
+
+    prefix = unique("t") + "."
+    specs = topic_specs(partitions=3, prefix=prefix)
+    create_topics(settings.kafka_bootstrap, specs)
+    yield prefix
+    for f in kafka_admin.delete_topics([s.name for s in specs]).values():
+        f.result(timeout=60)

@@ -26,9 +26,10 @@ def topics_create(
 ) -> None:
     """Create every raw, clean and dead-letter topic that does not exist yet."""
     settings = load_settings()
-    result = create_topics(
-        settings.kafka_bootstrap, topic_specs(partitions, retention_days, dlq_retention_days)
+    specs = topic_specs(
+        partitions, retention_days, dlq_retention_days, prefix=settings.topic_prefix
     )
+    result = create_topics(settings.kafka_bootstrap, specs)
     table = Table(title="topics")
     table.add_column("topic")
     table.add_column("state")
@@ -37,14 +38,14 @@ def topics_create(
     out.print(table)
 
 
-def _schema_files() -> list[tuple[str, str]]:
+def _schema_files(prefix: str) -> list[tuple[str, str]]:
     """(topic, schema text) for every raw and clean topic, each file validated first."""
     pairs = []
     for entity in entities():
         for layer in LAYERS:
             path = entity.schema_path(layer)
             load_schema(path)
-            pairs.append((entity.topic(layer), load_schema_text(path)))
+            pairs.append((prefix + entity.topic(layer), load_schema_text(path)))
     return pairs
 
 
@@ -53,7 +54,7 @@ def schemas_register() -> None:
     """Register every schema; refuse a change that is not BACKWARD compatible."""
     settings = load_settings()
     with Registry(settings.schema_registry_url) as registry:
-        for topic, text in _schema_files():
+        for topic, text in _schema_files(settings.topic_prefix):
             out.print(f"{subject(topic)}: id {registry.register(subject(topic), text)}")
 
 
@@ -63,7 +64,7 @@ def schemas_check() -> None:
     settings = load_settings()
     bad = []
     with Registry(settings.schema_registry_url) as registry:
-        for topic, text in _schema_files():
+        for topic, text in _schema_files(settings.topic_prefix):
             ok = registry.check(subject(topic), text)
             out.print(f"{subject(topic)}: {'compatible' if ok else 'NOT compatible'}")
             if not ok:

@@ -46,9 +46,8 @@ def produce(
     """Publish simulated ERP, CRM, Finance, Supplier and IoT events (until stopped by default)."""
     # The stage package is imported here, not at the top, so that the shared
     # package never depends on a stage at import time.
-    from producers.simulation import SimulationConfig
-
     from producers.runner import ProduceOptions, ProduceStats, run
+    from producers.simulation import SimulationConfig
 
     chosen = parse_sources(sources)
     if events is not None and duration is not None:
@@ -96,7 +95,8 @@ def produce(
     out.print(table)
     out.print(
         f"sent {stats.sent}, delivered {stats.delivered}, retried {stats.retried}, "
-        f"failed {stats.failed} in {stats.elapsed_s:.1f}s ({stats.rate:,.0f} events/s)"
+        f"failed {stats.failed} in {stats.elapsed_s:.1f}s ({stats.rate:.0f} events/s, "
+        f"{stats.bytes / max(stats.sent, 1):.0f} bytes/event)"
     )
     log.info(
         "produce finished",
