@@ -120,6 +120,20 @@ def test_product_services_run_real_commands_with_the_shared_environment() -> Non
         env = svc.get("environment", {})
         for variable in ENDPOINT_VARIABLES:
             assert env.get(variable) == ORION_ENV[variable], f"{name} lacks {variable}"
+        known = {f"ORION_{field.upper()}" for field in OrionSettings.model_fields}
+        assert {v for v in env if v.startswith("ORION_")} <= known, name
+
+
+def test_long_running_product_services_are_scraped_on_their_metrics_port() -> None:
+    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    (orion_job,) = [j for j in prometheus["scrape_configs"] if j["job_name"] == "orion"]
+    targets = {t for group in orion_job["static_configs"] for t in group["targets"]}
+    long_running = {n for n, s in _product_services().items() if s.get("restart") != "no"}
+    assert long_running, "compose runs no product service"
+    for name in long_running:
+        env = SERVICES[name]["environment"]
+        assert f"{name}:{env['ORION_METRICS_PORT']}" in targets, name
+        assert env["ORION_METRICS_HOST"] == "0.0.0.0"
 
 
 def test_command_lookup_detects_unknown_commands() -> None:
