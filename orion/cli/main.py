@@ -14,6 +14,7 @@ import typer
 from orion.cli import admin, stack
 from orion.cli.console import err
 from orion.cli.produce import produce
+from orion.cli.replay import lag, replay_app
 from orion.exceptions import OrionError
 
 app = typer.Typer(
@@ -26,6 +27,8 @@ app.add_typer(stack.app, name="stack")
 app.add_typer(admin.topics_app, name="topics")
 app.add_typer(admin.schemas_app, name="schemas")
 app.command()(produce)
+app.command()(lag)
+app.add_typer(replay_app, name="replay")
 
 
 def main() -> None:

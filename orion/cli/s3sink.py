@@ -79,6 +79,10 @@ def sink_s3(
         str | None, typer.Option(help="comma-separated topics (default: every raw.* topic)")
     ] = None,
     group: Annotated[str, typer.Option(help="consumer group")] = "orion-s3-sink",
+    instance_id: Annotated[
+        str | None,
+        typer.Option(help="static group member id (e.g. the pod name): fast restarts"),
+    ] = None,
     max_records: Annotated[int, typer.Option(min=1, help="rotate after N records")] = 50_000,
     max_mib: Annotated[float, typer.Option(min=0.01, help="rotate after N MiB buffered")] = 16.0,
     max_age: Annotated[float, typer.Option(min=0.05, help="rotate after S seconds")] = 60.0,
@@ -97,6 +101,7 @@ def sink_s3(
     config = S3SinkConfig(
         topics=parse_topics(topics),
         group=group,
+        instance_id=instance_id,
         limits=BatchLimits(
             max_records=max_records, max_bytes=int(max_mib * 1024 * 1024), max_age_s=max_age
         ),

@@ -1,0 +1,104 @@
+"""``orion lag`` and ``orion replay kafka``: see and rewind consumer groups."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from orion.cli.console import out
+from orion.exceptions import ConfigurationError
+from orion.ops import offsets
+from orion.settings import load_settings
+
+replay_app = typer.Typer(
+    help="Replay topics: rewind a consumer group, or re-publish.", no_args_is_help=True
+)
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: str) -> timedelta:
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise ConfigurationError(f"not a duration: {value!r}", fix="use e.g. 90s, 30m, 6h or 2d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def parse_datetime(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as e:
+        raise ConfigurationError(
+            f"not a date-time: {value!r}", fix="use ISO 8601, e.g. 2026-11-25T08:00:00+02:00"
+        ) from e
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def lag(
+    group: Annotated[str | None, typer.Option(help="one consumer group (default: all)")] = None,
+) -> None:
+    """Lag per consumer group, topic and partition."""
+    settings = load_settings()
+    table = Table(title="consumer lag")
+    for col in ("group", "topic", "partition", "committed", "end", "lag"):
+        table.add_column(
+            col, justify="right" if col in {"partition", "committed", "end", "lag"} else "left"
+        )
+    for g in [group] if group else offsets.groups(settings.kafka_bootstrap):
+        for row in offsets.lag(settings.kafka_bootstrap, g):
+            table.add_row(
+                row.group,
+                row.topic,
+                str(row.partition),
+                "-" if row.committed is None else str(row.committed),
+                str(row.end),
+                str(row.lag),
+            )
+    out.print(table)
+
+
+@replay_app.command("kafka")
+def replay_kafka(
+    group: Annotated[str, typer.Option(help="the consumer group to rewind")],
+    to_datetime: Annotated[str | None, typer.Option(help="ISO 8601 time to rewind to")] = None,
+    by_duration: Annotated[str | None, typer.Option(help="rewind by this much, e.g. 6h")] = None,
+    to_offset: Annotated[int | None, typer.Option(min=0, help="absolute offset")] = None,
+    to_earliest: Annotated[bool, typer.Option("--to-earliest")] = False,
+    topics: Annotated[
+        str | None, typer.Option(help="comma-separated (default: the group's)")
+    ] = None,
+    execute: Annotated[
+        bool, typer.Option("--execute", help="apply; without it, only plan")
+    ] = False,
+) -> None:
+    """Plan (and with --execute apply) a rewind of a stopped consumer group."""
+    settings = load_settings()
+    target = offsets.ResetTarget(
+        to_datetime=parse_datetime(to_datetime) if to_datetime else None,
+        by_duration=parse_duration(by_duration) if by_duration else None,
+        to_offset=to_offset,
+        to_earliest=to_earliest,
+    )
+    names = [settings.topic(t.strip()) for t in topics.split(",")] if topics else None
+    plan = offsets.plan_reset(settings.kafka_bootstrap, group, names, target)
+    table = Table(title=f"rewind of {group}" + ("" if execute else " (plan only: add --execute)"))
+    for col in ("topic", "partition", "current", "new", "records to replay"):
+        table.add_column(col)
+    for r in plan:
+        replayed = (r.current - r.new) if r.current is not None else 0
+        table.add_row(
+            r.topic,
+            str(r.partition),
+            "-" if r.current is None else str(r.current),
+            str(r.new),
+            str(max(replayed, 0)),
+        )
+    out.print(table)
+    if execute:
+        offsets.apply_reset(settings.kafka_bootstrap, group, plan)
+        out.print(f"offsets of {group} changed; start its consumers to replay")

@@ -1,0 +1,1 @@
+"""Operators' tools: consumer lag and offset rewinds (replays) for Kafka consumer groups."""
