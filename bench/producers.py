@@ -49,9 +49,11 @@ def run_orion(events: int) -> tuple[float, float, list[float]]:
     while proc.poll() is None:
         time.sleep(2)
         try:
-            samples.append(rss_mib(proc.pid))
+            rss = rss_mib(proc.pid)
         except OSError:
             break
+        if rss:  # 0 once the process has exited but not yet been reaped
+            samples.append(rss)
     out = proc.stdout.read() if proc.stdout else ""
     match = re.search(r"\((\d+) events/s, (\d+) bytes/event\)", out)
     if proc.returncode != 0 or not match:
