@@ -7,6 +7,7 @@ test its own topic, schema or bucket with a unique name, and removes it after.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -30,16 +31,38 @@ def stack_config() -> StackConfig:
     return load_stack_config()
 
 
+DOCKER = os.environ.get("ORION_TEST_BACKEND", "local") == "docker"
+
+
 @pytest.fixture(scope="session")
 def stack(stack_config: StackConfig) -> StackConfig:
     """The local stack, healthy (started if it was not)."""
+    if DOCKER:
+        pytest.skip("needs the local stack; ORION_TEST_BACKEND=docker runs containers instead")
     manager.up(stack_config)
     return stack_config
 
 
 @pytest.fixture(scope="session")
-def settings(stack: StackConfig) -> OrionSettings:
-    return load_settings(stack.dir)
+def settings(stack_config: StackConfig) -> Iterator[OrionSettings]:
+    """Endpoints of the real services: the local stack, or containers where Docker runs."""
+    if DOCKER:
+        from tests.docker_stack import docker_services
+
+        with docker_services() as env:
+            os.environ.update(env)
+            created = load_settings(stack_config.dir)
+            boto3.client(
+                "s3",
+                endpoint_url=created.s3_endpoint,
+                aws_access_key_id=created.s3_access_key,
+                aws_secret_access_key=created.s3_secret_key.get_secret_value(),
+                region_name=created.s3_region,
+            ).create_bucket(Bucket=created.s3_bucket)
+            yield created
+        return
+    manager.up(stack_config)
+    yield load_settings(stack_config.dir)
 
 
 @pytest.fixture(scope="session")
