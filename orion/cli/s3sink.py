@@ -1,5 +1,9 @@
 """``orion sink s3``, ``orion archive`` and ``orion replay archive``: the bronze archive.
 
+``orion replay archive`` joins the ``replay`` group of :mod:`orion.cli.replay`
+(registered in ``orion/cli/main.py``); ``python -m orion.cli.s3sink`` runs
+these commands on their own, with the same error handling as ``orion``.
+
 Thin wrappers over :mod:`sinks.s3` and :mod:`sinks.archive`; the stage
 package is imported inside each command, so the shared package never
 depends on a stage at import time.
@@ -29,7 +33,6 @@ from orion.exceptions import ConfigurationError, OrionError
 from orion.settings import load_settings
 
 sink_app = typer.Typer(help="Sinks that consume the pipeline's topics.", no_args_is_help=True)
-replay_app = typer.Typer(help="Re-publish archived records to Kafka.", no_args_is_help=True)
 
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dh])\s*$")
 
@@ -174,7 +177,6 @@ def archive(
     )
 
 
-@replay_app.command("archive")
 def replay_archive(
     topic: Annotated[str, typer.Option(help="the archived topic")],
     from_date: Annotated[str, typer.Option("--from", help="first record date, YYYY-MM-DD")],
@@ -217,7 +219,9 @@ def _standalone() -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
     app.add_typer(sink_app, name="sink")
     app.command("archive")(archive)
-    app.add_typer(replay_app, name="replay")
+    replay = typer.Typer(no_args_is_help=True)
+    replay.command("archive")(replay_archive)
+    app.add_typer(replay, name="replay")
     return app
 
 

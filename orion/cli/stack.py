@@ -77,4 +77,4 @@ def logs(
     lines: Annotated[int, typer.Option("-n", "--lines", min=1)] = 50,
 ) -> None:
     """Print the last lines of one service's log."""
-    out.print(manager.logs(load_stack_config(), service, lines), markup=False, highlight=False)
+    typer.echo(manager.logs(load_stack_config(), service, lines))  # raw: never re-wrapped

@@ -52,6 +52,12 @@ logger.kafka.name = kafka
 logger.kafka.level = INFO
 logger.apache.name = org.apache.kafka
 logger.apache.level = WARN
+logger.statechange.name = state.change.logger
+logger.statechange.level = WARN
+logger.cluster.name = kafka.cluster
+logger.cluster.level = WARN
+logger.log.name = kafka.log
+logger.log.level = WARN
 """
 
 # librdkafka logs every refused connection while the broker starts; the probe
