@@ -22,6 +22,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from sinks.base import metrics
 from sinks.base.batch import KafkaRecord, TopicPartitionKey
 from sinks.base.exceptions import SinkBackpressureError
 from sinks.base.sink import BatchingSink
@@ -33,6 +34,7 @@ log = logging.getLogger("sinks.runner")
 class RunnerOptions:
     """Knobs of the loop; the defaults suit a long-running service."""
 
+    name: str = "sink"  # the `sink` label of the shared metrics
     consume_batch: int = 1000
     poll_timeout_s: float = 0.2
     lag_interval_s: float = 5.0
@@ -196,6 +198,7 @@ class SinkRunner:
             return
         self.stats.commits += 1
         self.stats.committed[key] = offset
+        metrics.LAST_COMMIT.labels(self.options.name).set_to_current_time()
 
     def _seek(self, key: TopicPartitionKey, offset: int) -> None:
         self.consumer.seek(TopicPartition(key[0], key[1], offset))

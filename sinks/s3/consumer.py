@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -87,9 +88,8 @@ def run_s3_sink(
     )
     consumer = Consumer(consumer_config(settings, config))
     try:
-        runner = SinkRunner(
-            consumer, sink, list(config.topics), options=runner_options, on_lag=_lag
-        )
+        options = dataclasses.replace(runner_options or RunnerOptions(), name="s3")
+        runner = SinkRunner(consumer, sink, list(config.topics), options=options, on_lag=_lag)
         if on_ready is not None:
             on_ready()
         return runner.run(stop)
