@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from orion.cli import admin, s3sink, stack
+from orion.cli import admin, s3sink, stack, warehouse
 from orion.cli.console import err
 from orion.cli.produce import produce
 from orion.cli.replay import lag, replay_app
@@ -32,6 +32,9 @@ app.add_typer(replay_app, name="replay")
 app.add_typer(s3sink.sink_app, name="sink")
 app.command("archive")(s3sink.archive)
 replay_app.command("archive")(s3sink.replay_archive)
+app.add_typer(warehouse.warehouse_app, name="warehouse")
+s3sink.sink_app.command("warehouse")(warehouse.sink_warehouse)
+app.command()(warehouse.report)
 
 
 def main() -> None:

@@ -10,9 +10,10 @@ import typer
 from rich.table import Table
 
 from orion.cli.console import out
+from orion.cli.service import service, stop_on_signals
 from orion.exceptions import ConfigurationError
-from orion.ops import offsets
-from orion.settings import load_settings
+from orion.ops import exporter, offsets, sink_offsets
+from orion.settings import OrionSettings, load_settings
 
 replay_app = typer.Typer(
     help="Replay topics: rewind a consumer group, or re-publish.", no_args_is_help=True
@@ -41,24 +42,36 @@ def parse_datetime(value: str) -> datetime:
 
 def lag(
     group: Annotated[str | None, typer.Option(help="one consumer group (default: all)")] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="run as a service exporting the lag to Prometheus")
+    ] = False,
 ) -> None:
-    """Lag per consumer group, topic and partition."""
+    """Lag per consumer group, topic and partition, including the warehouse's offsets table."""
     settings = load_settings()
+    if serve:
+        _serve_lag(settings)
+        return
+    rows = (
+        [
+            r
+            for r in exporter.all_lag(settings.kafka_bootstrap, settings.database_dsn)
+            if r.group == group
+        ]
+        if group and group.startswith(sink_offsets.GROUP_PREFIX)
+        else offsets.lag(settings.kafka_bootstrap, group)
+        if group
+        else exporter.all_lag(settings.kafka_bootstrap, settings.database_dsn)
+    )
     table = Table(title="consumer lag")
     for col in ("group", "topic", "partition", "committed", "end", "lag"):
         table.add_column(
             col, justify="right" if col in {"partition", "committed", "end", "lag"} else "left"
         )
-    for g in [group] if group else offsets.groups(settings.kafka_bootstrap):
-        for row in offsets.lag(settings.kafka_bootstrap, g):
-            table.add_row(
-                row.group,
-                row.topic,
-                str(row.partition),
-                "-" if row.committed is None else str(row.committed),
-                str(row.end),
-                str(row.lag),
-            )
+    for row in rows:
+        committed = "-" if row.committed is None else str(row.committed)
+        table.add_row(
+            row.group, row.topic, str(row.partition), committed, str(row.end), str(row.lag)
+        )
     out.print(table)
 
 
@@ -102,3 +115,11 @@ def replay_kafka(
     if execute:
         offsets.apply_reset(settings.kafka_bootstrap, group, plan)
         out.print(f"offsets of {group} changed; start its consumers to replay")
+
+
+def _serve_lag(settings: OrionSettings) -> None:
+    from prometheus_client import REGISTRY
+
+    REGISTRY.register(exporter.LagCollector(settings.kafka_bootstrap, settings.database_dsn))
+    with service("lag-exporter", settings), stop_on_signals() as stop:
+        stop.wait()

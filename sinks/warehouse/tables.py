@@ -32,8 +32,15 @@ ENVELOPE = ("event_id", "event_type", "source_system", "event_time", "produced_a
 MASTER_ENVELOPE = ("updated_at", "operation")
 
 PgType = Literal[
-    "text", "timestamptz", "date", "numeric", "integer", "bigint", "double precision",
-    "boolean", "text[]",
+    "text",
+    "timestamptz",
+    "date",
+    "numeric",
+    "integer",
+    "bigint",
+    "double precision",
+    "boolean",
+    "text[]",
 ]
 
 
@@ -110,28 +117,47 @@ DIMENSIONS: dict[str, DimSpec] = {
     )
 }
 
-_C, _V, _D, _S = (Ref("customer", "customer_id"), Ref("vehicle", "vin"),
-                  Ref("dealer", "dealer_id"), Ref("supplier", "supplier_id"))
+_C, _V, _D, _S = (
+    Ref("customer", "customer_id"),
+    Ref("vehicle", "vin"),
+    Ref("dealer", "dealer_id"),
+    Ref("supplier", "supplier_id"),
+)
 FACTS: dict[str, FactSpec] = {
     f.stem: f
     for f in (
         FactSpec("erp.sales", "fact_sales", ("sale_id",), "sale_date", (_C, _V, _D)),
         FactSpec("finance.payments", "fact_payments", ("payment_id",), "payment_date"),
-        FactSpec("finance.commissions", "fact_commissions", ("commission_id",),
-                 "commission_date", (_D,)),
+        FactSpec(
+            "finance.commissions", "fact_commissions", ("commission_id",), "commission_date", (_D,)
+        ),
         FactSpec("finance.expenses", "fact_expenses", ("expense_id",), "expense_date"),
-        FactSpec("erp.production_costs", "fact_production_costs", ("vin",), "production_date",
-                 (_V,)),
-        FactSpec("erp.service_events", "fact_service_events", ("service_id",), "service_date",
-                 (_V, _D)),
-        FactSpec("supplier.procurement", "fact_procurement", ("procurement_id",), "order_date",
-                 (_S, _D)),
-        FactSpec("erp.inventory", "fact_inventory", ("inventory_id", "event_time"),
-                 "snapshot_date", (_D,)),
-        FactSpec("crm.interactions", "fact_interactions", ("interaction_id",),
-                 "interaction_date", (_C, _D)),
-        FactSpec("iot.telemetry", "fact_telemetry", ("telemetry_id", "event_time"), "event_time",
-                 (_V,)),
+        FactSpec(
+            "erp.production_costs", "fact_production_costs", ("vin",), "production_date", (_V,)
+        ),
+        FactSpec(
+            "erp.service_events", "fact_service_events", ("service_id",), "service_date", (_V, _D)
+        ),
+        FactSpec(
+            "supplier.procurement", "fact_procurement", ("procurement_id",), "order_date", (_S, _D)
+        ),
+        FactSpec(
+            "erp.inventory",
+            "fact_inventory",
+            ("inventory_id", "event_time"),
+            "snapshot_date",
+            (_D,),
+        ),
+        FactSpec(
+            "crm.interactions",
+            "fact_interactions",
+            ("interaction_id",),
+            "interaction_date",
+            (_C, _D),
+        ),
+        FactSpec(
+            "iot.telemetry", "fact_telemetry", ("telemetry_id", "event_time"), "event_time", (_V,)
+        ),
     )
 }
 

@@ -1,0 +1,135 @@
+"""Backups of the warehouse database with pg_dump / pg_restore (custom format).
+
+The custom format is compressed, restores selectively and in parallel, and is
+what ``pg_restore`` needs to ``--clean`` a database it restores over. Binaries
+are found the way the local stack finds its server (Debian's versioned
+directories, else PATH), so the dump's major version matches the server's.
+The password travels in ``PGPASSWORD``, never on a command line others can
+read in ``ps``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from orion.exceptions import OrionError
+from orion.stack.postgres import find_bindir
+
+__all__ = ["BackupError", "backup", "restore"]
+
+
+class BackupError(OrionError):
+    """pg_dump or pg_restore failed; the message carries its stderr."""
+
+
+def _tool(name: str) -> str:
+    try:
+        path = find_bindir() / name
+        if path.exists():
+            return str(path)
+    except OrionError:
+        pass
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(f"{name} not found", fix="install the PostgreSQL client (postgresql-15)")
+    return found
+
+
+def _split(dsn: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password, and an environment carrying the password."""
+    parts = urlsplit(dsn)
+    env = dict(os.environ)
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+        netloc = parts.netloc.rsplit("@", 1)
+        user = netloc[0].split(":", 1)[0]
+        parts = parts._replace(netloc=f"{user}@{netloc[1]}")
+    return urlunsplit(parts), env
+
+
+def _run(argv: list[str], env: dict[str, str], what: str) -> None:
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise BackupError(
+            f"{what} failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}",
+            fix="check the path and that the database is reachable",
+        )
+
+
+def backup(dsn: str, path: Path) -> Path:
+    """Dump the whole database to ``path`` (written to a temporary name, then renamed)."""
+    path = path.expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    url, env = _split(dsn)
+    _run(
+        [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={tmp}", f"--dbname={url}"],
+        env,
+        "pg_dump",
+    )
+    tmp.replace(path)
+    return path
+
+
+#: What a restore replaces: the product's schemas (and the extension their constraints use).
+_DROP = (
+    "DROP SCHEMA IF EXISTS analytics, warehouse, metadata CASCADE; "
+    "DROP EXTENSION IF EXISTS btree_gist CASCADE;"
+)
+
+
+def restore(dsn: str, path: Path) -> None:
+    """Restore ``path`` over the database, all or nothing.
+
+    ``pg_restore --clean`` cannot drop the inherited constraints of
+    partitions, so the product's schemas are dropped by hand instead, in the
+    same transaction as the restore: pg_restore writes the SQL, psql runs it
+    after the DROP with ``--single-transaction``; on any error nothing changed.
+    """
+    path = path.expanduser().resolve()
+    if not path.is_file():
+        raise BackupError(
+            f"no backup at {path}", fix="give the file `orion warehouse backup` wrote"
+        )
+    url, env = _split(dsn)
+    dump = subprocess.Popen(
+        [_tool("pg_restore"), "--no-owner", "--file=-", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    psql = subprocess.run(
+        [
+            _tool("psql"),
+            "--quiet",
+            "--no-psqlrc",
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            f"--dbname={url}",
+            "--command",
+            _DROP,
+            "--file=-",
+        ],
+        stdin=dump.stdout,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if dump.stdout is not None:
+        dump.stdout.close()
+    dump_err = dump.stderr.read().decode(errors="replace") if dump.stderr else ""
+    if dump.wait() != 0:
+        raise BackupError(
+            f"pg_restore failed: {dump_err.strip()[-2000:]}",
+            fix="is the file a `warehouse backup` (pg_dump custom format)?",
+        )
+    if psql.returncode != 0:
+        raise BackupError(
+            f"restore failed and was rolled back: {psql.stderr.strip()[-2000:]}",
+            fix="check that the database is reachable and the backup is complete",
+        )

@@ -1,0 +1,52 @@
+"""Knobs of the warehouse loader, with the defaults a long-running service uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from orion.catalog import entities
+from orion.exceptions import ConfigurationError
+
+__all__ = ["DEFAULT_GROUP", "WarehouseSinkConfig", "clean_topics"]
+
+DEFAULT_GROUP = "orion-warehouse-sink"
+
+
+def clean_topics(prefix: str = "") -> tuple[str, ...]:
+    """Every ``clean.*`` topic of the catalog, under the settings' topic prefix."""
+    return tuple(prefix + e.topic("clean") for e in entities())
+
+
+@dataclass(frozen=True)
+class WarehouseSinkConfig:
+    """Batch bounds, consumer group and retry policy of one loader process.
+
+    A batch commits when it holds ``max_records`` records or ``max_wait_s``
+    seconds have passed since its first record, whichever comes first: large
+    batches amortise the merge statements, the time bound keeps the warehouse
+    fresh when traffic is light.
+    """
+
+    topics: tuple[str, ...]
+    topic_prefix: str = ""
+    group: str = DEFAULT_GROUP
+    #: Static membership: a restarted loader with the same id gets its partitions
+    #: back at once instead of waiting for the group to time the old one out.
+    instance_id: str | None = None
+    sink: str = "warehouse"
+    max_records: int = 5000
+    max_wait_s: float = 2.0
+    session_timeout_ms: int = 10_000
+    db_retries: int = 5
+
+    def __post_init__(self) -> None:
+        if self.max_records < 1:
+            raise ConfigurationError(f"max_records must be >= 1, got {self.max_records}")
+        if self.max_wait_s <= 0:
+            raise ConfigurationError(f"max_wait_s must be > 0, got {self.max_wait_s}")
+        bad = [t for t in self.topics if not t.startswith(self.topic_prefix + "clean.")]
+        if bad or not self.topics:
+            raise ConfigurationError(
+                f"the warehouse loads clean topics only, got {', '.join(bad) or 'none'}",
+                fix=f"name topics {self.topic_prefix}clean.<domain>.<entity>",
+            )

@@ -1,0 +1,40 @@
+"""Connections to the warehouse database, with errors that say what to fix."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import psycopg2
+from psycopg2.extensions import connection as Connection
+
+from sinks.warehouse.exceptions import WarehouseUnavailableError
+
+__all__ = ["connect", "describe"]
+
+
+def describe(dsn: str) -> str:
+    """``host:port/database`` of a libpq URL: safe to log (no user, no password)."""
+    parts = urlsplit(dsn)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
+
+
+def connect(dsn: str, *, application: str = "orion-warehouse", timeout_s: int = 10) -> Connection:
+    """A new connection (autocommit off, UTC session); WarehouseUnavailableError if refused.
+
+    The session runs in UTC so that timestamps render the same in every
+    environment (checksums, COPY, reports), whatever the server's default.
+    """
+    try:
+        conn = psycopg2.connect(
+            dsn,
+            connect_timeout=timeout_s,
+            application_name=application,
+            options="-c timezone=UTC",
+        )
+    except psycopg2.OperationalError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise WarehouseUnavailableError(
+            f"warehouse database at {describe(dsn)} did not answer: {first}",
+            fix="start it (`orion stack up`) or correct ORION_DATABASE_URL",
+        ) from e
+    return conn

@@ -1,0 +1,286 @@
+"""One micro-batch, one transaction: staging, merges, and the consumer offsets.
+
+:meth:`WarehouseWriter.write` is called by the consumer loop with a batch of
+decoded clean records. Inside one transaction it COPYs them into staging
+tables, merges the dimensions (SCD1 upserts; SCD2 change log and history
+rebuild), creates inferred members for facts whose dimension has not arrived,
+upserts the facts with point-in-time keys, re-points older facts of keys whose
+history changed, and stores the next offset of every partition the batch
+covers in ``metadata.sink_offsets``. Either all of it commits or none of it
+does, which is what makes the loader exactly-once whatever crashes.
+
+Failures: a lost connection is retried with a new connection (the batch is
+replayed whole; every step is idempotent). A batch that violates a constraint
+is retried record by record, and the records that still fail are stored in
+``metadata.rejected_records`` and skipped, so one bad record never stops the
+stream. Only an unreachable database ends :meth:`write` with an exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import connection as Connection
+from psycopg2.extensions import cursor as Cursor
+from psycopg2.extras import execute_values
+
+from sinks.warehouse import merge
+from sinks.warehouse.batch import Batch, Rejected
+from sinks.warehouse.db import connect
+from sinks.warehouse.exceptions import WarehouseUnavailableError
+from sinks.warehouse.migrations import require_current
+from sinks.warehouse.staging import copy_rows, create_staging
+from sinks.warehouse.tables import DIMENSIONS, FACTS, DimSpec
+
+__all__ = ["WarehouseWriter", "WriteResult"]
+
+log = logging.getLogger("orion.warehouse.writer")
+_BATCH_LOCK = 0x77686F6C64  # one writer transaction at a time per database
+_STEMS = tuple(d.stem for d in DIMENSIONS.values()) + tuple(FACTS)
+
+
+@dataclass
+class WriteResult:
+    """What a committed batch did: rows written per table, inferred members, rejects."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    inferred: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    retries: int = 0
+
+    def add(self, other: WriteResult) -> None:
+        for k, v in other.rows.items():
+            self.rows[k] = self.rows.get(k, 0) + v
+        for k, v in other.inferred.items():
+            self.inferred[k] = self.inferred.get(k, 0) + v
+        self.rejected += other.rejected
+        self.retries += other.retries
+
+
+class _Statements:
+    """Every statement of a batch, rendered once per connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        def s(c: sql.Composable) -> str:
+            return c.as_string(conn)
+
+        self.scd1 = {d.name: s(merge.scd1_upsert(d)) for d in DIMENSIONS.values() if d.scd == 1}
+        self.log = {d.name: s(merge.log_changes(d)) for d in DIMENSIONS.values() if d.scd == 2}
+        self.rebuild = {d.name: s(merge.scd2_rebuild(d)) for d in DIMENSIONS.values() if d.scd == 2}
+        self.facts = {f.stem: s(merge.fact_upsert(f)) for f in FACTS.values()}
+        self.inferred = {
+            (f.stem, r.dim): s(merge.inferred_members(f, DIMENSIONS[r.dim], r.column))
+            for f in FACTS.values()
+            for r in f.refs
+        }
+        self.re_resolve = {
+            (f.stem, r.dim): s(merge.re_resolve(f, DIMENSIONS[r.dim], r.column))
+            for f in FACTS.values()
+            for r in f.refs
+            if DIMENSIONS[r.dim].scd == 2
+        }
+        self.affected = {
+            d.name: s(merge.create_affected(d)) for d in DIMENSIONS.values() if d.scd == 2
+        }
+
+
+class WarehouseWriter:
+    """Writes batches for one sink name; owns one connection.
+
+    Construction checks the database answers and its schema is current
+    (MigrationError otherwise), so a misconfigured loader stops at start-up.
+    """
+
+    def __init__(
+        self, dsn: str, *, sink: str = "warehouse", retries: int = 5, backoff_s: float = 1.0
+    ) -> None:
+        self.dsn = dsn
+        self.sink = sink
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self._conn = self._open()
+
+    def _open(self) -> Connection:
+        conn = connect(self.dsn)
+        try:
+            require_current(conn)
+            with conn.cursor() as cur:
+                create_staging(cur, _STEMS)
+                self._stmts = _Statements(conn)
+                for statement in self._stmts.affected.values():
+                    cur.execute(statement)
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def offsets(self, topics: list[str] | None = None) -> dict[tuple[str, int], int]:
+        """The stored next offset of every partition (of ``topics``) this sink loaded."""
+        with self._conn.cursor() as cur:
+            cur.execute(
+                "SELECT topic, partition, next_offset FROM metadata.sink_offsets WHERE sink = %s",
+                (self.sink,),
+            )
+            rows = cur.fetchall()
+        self._conn.rollback()
+        return {(t, p): o for t, p, o in rows if topics is None or t in topics}
+
+    # -- writing -----------------------------------------------------------------
+    def write(self, batch: Batch) -> WriteResult:
+        """Commit the batch and its offsets; see the module docstring for failures."""
+        attempt = 0
+        while True:
+            try:
+                return self._write_or_split(batch)
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
+                attempt += 1
+                self._reconnect_after(e, attempt)
+
+    def _reconnect_after(self, error: Exception, attempt: int) -> None:
+        log.warning("warehouse connection lost, retrying the batch", extra={"error": str(error)})
+        with contextlib.suppress(psycopg2.Error):
+            self._conn.close()
+        while True:
+            if attempt > self.retries:
+                raise WarehouseUnavailableError(
+                    f"gave up after {self.retries} retries: {error}".strip(),
+                    fix="check the database; the loader resumes from its stored offsets",
+                ) from error
+            time.sleep(min(self.backoff_s * 2 ** (attempt - 1), 30.0))
+            try:
+                self._conn = self._open()
+                return
+            except WarehouseUnavailableError:
+                attempt += 1
+
+    def _write_or_split(self, batch: Batch) -> WriteResult:
+        try:
+            return self._transaction(batch)
+        except (psycopg2.IntegrityError, psycopg2.DataError) as e:
+            self._conn.rollback()
+            if len(batch) <= 1:
+                item = batch.items[0] if batch.items else None
+                if item is None:
+                    raise
+                log.error("record rejected by the warehouse", extra={"error": str(e)})
+                bad = Batch(offsets=dict(batch.offsets))
+                bad.rejected.append(
+                    Rejected(
+                        item.topic,
+                        item.partition,
+                        item.offset,
+                        type(e).__name__,
+                        str(e).strip()[:2000],
+                        None,
+                    )
+                )
+                return self._transaction(bad)
+            log.warning(
+                "batch violates a constraint, retrying record by record",
+                extra={"error": str(e).strip()[:500]},
+            )
+            total = WriteResult(retries=1)
+            for single in batch.singles():
+                total.add(self._write_or_split(single))
+            return total
+
+    def _transaction(self, batch: Batch) -> WriteResult:
+        started = time.time()
+        result = WriteResult(rejected=len(batch.rejected))
+        conn = self._conn
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_BATCH_LOCK,))
+            staged = batch.by_stem()
+            for stem, records in staged.items():
+                copy_rows(cur, stem, records)
+            if "iot.telemetry" in staged:
+                cur.execute(
+                    "SELECT warehouse.ensure_telemetry_partitions(min(event_time), "
+                    "max(event_time) + interval '1 month') FROM stage_iot_telemetry"
+                )
+            self._dimensions(cur, staged, result)
+            self._facts(cur, staged, result)
+            self._bookkeeping(cur, batch, result, started)
+        conn.commit()
+        return result
+
+    def _dimensions(self, cur: Cursor, staged: Mapping[str, object], result: WriteResult) -> None:
+        st = self._stmts
+        for dim in DIMENSIONS.values():
+            if dim.stem not in staged:
+                continue
+            if dim.scd == 1:
+                cur.execute(st.scd1[dim.name])
+                result.rows[dim.table] = cur.rowcount
+                continue
+            cur.execute(st.log[dim.name])
+            result.rows[dim.changes] = cur.rowcount
+            if cur.rowcount:
+                cur.execute(st.rebuild[dim.name])
+                result.rows[dim.table] = cur.rowcount
+
+    def _facts(self, cur: Cursor, staged: Mapping[str, object], result: WriteResult) -> None:
+        st = self._stmts
+        for fact in FACTS.values():
+            if fact.stem not in staged:
+                continue
+            for ref in fact.refs:
+                cur.execute(st.inferred[(fact.stem, ref.dim)])
+                if cur.rowcount:
+                    result.inferred[ref.dim] = result.inferred.get(ref.dim, 0) + cur.rowcount
+            cur.execute(st.facts[fact.stem])
+            result.rows[fact.table] = cur.rowcount
+        changed = [d for d in DIMENSIONS.values() if d.scd == 2 and result.rows.get(d.changes)]
+        for dim in changed:
+            self._re_resolve(cur, dim, result)
+
+    def _re_resolve(self, cur: Cursor, dim: DimSpec, result: WriteResult) -> None:
+        for (stem, name), statement in self._stmts.re_resolve.items():
+            if name == dim.name:
+                cur.execute(statement)
+                table = FACTS[stem].table
+                result.rows[table] = result.rows.get(table, 0) + cur.rowcount
+
+    def _bookkeeping(self, cur: Cursor, batch: Batch, result: WriteResult, started: float) -> None:
+        if batch.offsets:
+            execute_values(
+                cur,
+                "INSERT INTO metadata.sink_offsets (sink, topic, partition, next_offset) "
+                "VALUES %s ON CONFLICT (sink, topic, partition) DO UPDATE "
+                "SET next_offset = excluded.next_offset, updated_at = now()",
+                [(self.sink, t, p, o) for (t, p), o in sorted(batch.offsets.items())],
+            )
+        if batch.rejected:
+            execute_values(
+                cur,
+                "INSERT INTO metadata.rejected_records "
+                '(sink, topic, partition, "offset", reason, detail, value) VALUES %s '
+                "ON CONFLICT DO NOTHING",
+                [
+                    (
+                        self.sink,
+                        r.topic,
+                        r.partition,
+                        r.offset,
+                        r.reason,
+                        r.detail,
+                        psycopg2.Binary(r.value) if r.value is not None else None,
+                    )
+                    for r in batch.rejected
+                ],
+            )
+        cur.execute(
+            "INSERT INTO metadata.load_batches (sink, records, rows_written, started_at) "
+            "VALUES (%s, %s, %s, to_timestamp(%s))",
+            (self.sink, len(batch), sum(result.rows.values()), started),
+        )

@@ -1,0 +1,117 @@
+"""Clean topics filled from the simulator's ledger, and the loader as a process.
+
+The stream processors are not needed: the ledger's ``expected`` record of
+every ACCEPT/REPAIR event is exactly what they publish to ``clean.*``, so the
+tests publish those records themselves, Avro-encoded through the registry,
+keyed like the processors key them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from orion.catalog import entities, load_schema, load_schema_text, subject
+from orion.registry import Registry
+from orion.serde import AvroEncoder
+from orion.settings import OrionSettings
+from orion.topics import TopicSpec, create_topics
+from tests.warehouse_sql.support import cli_entry, to_clean
+
+
+def create_clean_topics(settings: OrionSettings, prefix: str, partitions: int = 3) -> list[str]:
+    specs = [TopicSpec(prefix + e.topic("clean"), partitions, {}) for e in entities()]
+    create_topics(settings.kafka_bootstrap, specs)
+    return [s.name for s in specs]
+
+
+def publish(
+    settings: OrionSettings, prefix: str, events: Iterable[tuple[str, str, dict[str, Any]]]
+) -> int:
+    """Publish (stem, key, expected) as the processors would; returns the record count."""
+    encoders: dict[str, AvroEncoder] = {}
+    producer = Producer(
+        {"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True, "linger.ms": 20}
+    )
+    failures: list[Any] = []
+    n = 0
+    with Registry(settings.schema_registry_url) as registry:
+        for stem, key, expected in events:
+            topic = f"{prefix}clean.{stem}"
+            enc = encoders.get(stem)
+            if enc is None:
+                entity = next(e for e in entities() if e.stem == stem)
+                path = entity.schema_path("clean")
+                enc = AvroEncoder.register(
+                    registry, subject(topic), load_schema(path), load_schema_text(path)
+                )
+                encoders[stem] = enc
+            value = enc(to_clean(stem, expected))
+            while True:
+                try:
+                    producer.produce(
+                        topic,
+                        key=key.encode(),
+                        value=value,
+                        on_delivery=lambda e, _m: e and failures.append(e),
+                    )
+                    break
+                except BufferError:
+                    producer.poll(0.05)
+            producer.poll(0)
+            n += 1
+    assert producer.flush(60) == 0
+    assert not failures, failures[:3]
+    return n
+
+
+def end_offsets(settings: OrionSettings, topics: list[str]) -> dict[tuple[str, int], int]:
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "unused"})
+    try:
+        out = {}
+        for topic in topics:
+            meta = consumer.list_topics(topic, timeout=10).topics[topic]
+            for p in meta.partitions:
+                high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                if high:
+                    out[(topic, p)] = high
+        return out
+    finally:
+        consumer.close()
+
+
+class LoaderProcess:
+    """``orion sink warehouse`` as a subprocess; output goes to a file so no pipe blocks it."""
+
+    def __init__(self, log_path: Path, env: dict[str, str], *args: str) -> None:
+        self.log_path = log_path
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in wait()
+        self.proc = subprocess.Popen(
+            [*cli_entry(), "sink", "warehouse", *args],
+            stdout=self._log,
+            stderr=self._log,
+            env={**os.environ, "ORION_LOG_LEVEL": "WARNING", **env},
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+        self._log.close()
+
+    def terminate(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(60)
+        self._log.close()
+        return code
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
