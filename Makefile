@@ -41,8 +41,11 @@ check: venv
 	$(BIN)/ruff format --check orion producers stream_processors sinks tests bench
 	$(BIN)/mypy orion producers stream_processors sinks
 
+# Run as modules (python -m bench.x), so bench/producers.py never shadows the
+# producers package on sys.path.
 bench: stack-up
-	@for b in bench/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done
+	@for b in bench/[a-z]*.py; do m=$$(basename $$b .py); echo "== bench.$$m"; \
+	  $(BIN)/python -m bench.$$m || exit 1; done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -3,7 +3,7 @@
 Both send the same number of records of the same average size to the same
 local broker with acks=all and idempotence, in one run, so the ratio holds
 on a shared, noisy machine. Also samples the producer's RSS to show it stays
-flat. Usage: python bench/producers.py [--events N]
+flat. Usage: python -m bench.producers [--events N]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ boto3 ``put_object`` calls, one after another like the sink, to the same
 store. Prints MB/s of object bytes for both and the ratio (target >= 70%).
 The sink's time runs from its partition assignment to its last commit, so
 the consumer group's join delay is not counted.
-Usage: python bench/s3_sink.py [--records N] [--value-bytes B]
+Usage: python -m bench.s3_sink [--records N] [--value-bytes B]
 """
 
 from __future__ import annotations

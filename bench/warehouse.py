@@ -9,7 +9,7 @@ inferred members, fact upserts with point-in-time keys, offsets, commit);
 the baseline COPYs the same rows straight into the same tables of a second
 fresh database (keys precomputed, no merging). Both run in one process, one
 after the other, so the ratio holds on a shared, noisy machine.
-Usage: python bench/warehouse.py [--events N] [--batch N]
+Usage: python -m bench.warehouse [--events N] [--batch N]
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import sys
 import time
 import uuid
 from decimal import Decimal
@@ -27,16 +26,13 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 from psycopg2 import sql
 
-# bench/producers.py would shadow the producers package when run as a script.
-sys.path[:] = [p for p in sys.path if not p.rstrip("/").endswith("bench")]
-
-from orion.settings import load_settings  # noqa: E402
-from producers.simulation import SimulationConfig, simulate  # noqa: E402
-from sinks.warehouse.batch import Batch, Item  # noqa: E402
-from sinks.warehouse.migrations import migrate  # noqa: E402
-from sinks.warehouse.staging import encode_rows  # noqa: E402
-from sinks.warehouse.tables import DIMENSIONS, FACTS, columns  # noqa: E402
-from sinks.warehouse.writer import WarehouseWriter  # noqa: E402
+from orion.settings import load_settings
+from producers.simulation import SimulationConfig, simulate
+from sinks.warehouse.batch import Batch, Item
+from sinks.warehouse.migrations import migrate
+from sinks.warehouse.staging import encode_rows
+from sinks.warehouse.tables import DIMENSIONS, FACTS, columns
+from sinks.warehouse.writer import WarehouseWriter
 
 SOURCES = frozenset({"erp", "crm", "finance", "supplier", "iot"})
 RESENDS = 4
