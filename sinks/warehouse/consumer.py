@@ -29,6 +29,7 @@ from orion.exceptions import ConfigurationError, SerdeError, ServiceUnavailableE
 from orion.registry import Registry
 from orion.serde import AvroDecoder
 from orion.settings import OrionSettings
+from sinks.base.metrics import LAST_COMMIT
 from sinks.warehouse import metrics
 from sinks.warehouse.batch import Batch, Item, Rejected
 from sinks.warehouse.configuration import WarehouseSinkConfig
@@ -204,6 +205,7 @@ class WarehouseSink:
         self.stats.rejected += result.rejected
         self.stats.batches += 1
         metrics.BATCHES.inc()
+        LAST_COMMIT.labels("warehouse").set_to_current_time()  # rows and offsets committed
         metrics.BATCH_RECORDS.observe(len(batch))
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
         for table, n in result.rows.items():

@@ -55,7 +55,7 @@ INFERRED = Counter(
     ["dimension"],
 )
 LAG = Gauge(
-    "orion_warehouse_lag_records",
+    "orion_warehouse_consumer_lag",
     "Records in the partition not yet committed to the warehouse",
     ["topic", "partition"],
 )
