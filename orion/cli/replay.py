@@ -88,6 +88,9 @@ def replay_kafka(
     execute: Annotated[
         bool, typer.Option("--execute", help="apply; without it, only plan")
     ] = False,
+    kafka_group: Annotated[
+        str, typer.Option(help="for a table:<sink> group, the Kafka group its consumers join")
+    ] = "orion-warehouse-sink",
 ) -> None:
     """Plan (and with --execute apply) a rewind of a stopped consumer group."""
     settings = load_settings()
@@ -98,7 +101,21 @@ def replay_kafka(
         to_earliest=to_earliest,
     )
     names = [settings.topic(t.strip()) for t in topics.split(",")] if topics else None
-    plan = offsets.plan_reset(settings.kafka_bootstrap, group, names, target)
+    table_sink = (
+        group.removeprefix(sink_offsets.GROUP_PREFIX)
+        if group.startswith(sink_offsets.GROUP_PREFIX)
+        else None
+    )
+    committed: dict[tuple[str, int], int | None] | None = None
+    if table_sink is not None:
+        stored = sink_offsets.read(settings.database_dsn).get(table_sink)
+        if not stored:
+            raise ConfigurationError(
+                f"no offsets stored for sink {table_sink!r}",
+                fix="see `orion lag` for the table:<sink> groups",
+            )
+        committed = dict(stored)
+    plan = offsets.plan_reset(settings.kafka_bootstrap, group, names, target, committed)
     table = Table(title=f"rewind of {group}" + ("" if execute else " (plan only: add --execute)"))
     for col in ("topic", "partition", "current", "new", "records to replay"):
         table.add_column(col)
@@ -112,9 +129,18 @@ def replay_kafka(
             str(max(replayed, 0)),
         )
     out.print(table)
-    if execute:
+    if not execute:
+        return
+    if table_sink is None:
         offsets.apply_reset(settings.kafka_bootstrap, group, plan)
-        out.print(f"offsets of {group} changed; start its consumers to replay")
+    else:
+        # The sink reads its position from its table; its Kafka group only assigns
+        # partitions, and must be empty so that no running loader overwrites us.
+        offsets.ensure_inactive(settings.kafka_bootstrap, kafka_group)
+        sink_offsets.write(
+            settings.database_dsn, table_sink, {(r.topic, r.partition): r.new for r in plan}
+        )
+    out.print(f"offsets of {group} changed; start its consumers to replay")
 
 
 def _serve_lag(settings: OrionSettings) -> None:

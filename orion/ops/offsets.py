@@ -140,10 +140,19 @@ def active_members(bootstrap: str, group: str) -> int:
 
 
 def plan_reset(
-    bootstrap: str, group: str, topics: list[str] | None, target: ResetTarget
+    bootstrap: str,
+    group: str,
+    topics: list[str] | None,
+    target: ResetTarget,
+    committed: dict[tuple[str, int], int | None] | None = None,
 ) -> list[PlannedReset]:
-    """Where each partition of ``topics`` (default: those the group committed) would move."""
-    committed = committed_offsets(bootstrap, group)
+    """Where each partition of ``topics`` (default: those the group committed) would move.
+
+    ``committed`` replaces the group's Kafka offsets for a sink that keeps its
+    own (see :mod:`orion.ops.sink_offsets`).
+    """
+    if committed is None:
+        committed = committed_offsets(bootstrap, group)
     parts = topic_partitions(bootstrap, topics) if topics else sorted(committed)
     if not parts:
         raise ConfigurationError(
@@ -165,14 +174,19 @@ def plan_reset(
     return [PlannedReset(t, p, committed.get((t, p)), new[(t, p)]) for t, p in parts]
 
 
-def apply_reset(bootstrap: str, group: str, plan: list[PlannedReset]) -> None:
-    """Commit the planned offsets for ``group``; refuses while the group has members."""
+def ensure_inactive(bootstrap: str, group: str) -> None:
+    """ActiveGroupError when ``group`` has members: their next commit would undo a rewind."""
     members = active_members(bootstrap, group)
     if members:
         raise ActiveGroupError(
             f"group {group!r} has {members} active member(s); offsets were not changed",
             fix="stop its consumers (e.g. the sink's service), then run the command again",
         )
+
+
+def apply_reset(bootstrap: str, group: str, plan: list[PlannedReset]) -> None:
+    """Commit the planned offsets for ``group``; refuses while the group has members."""
+    ensure_inactive(bootstrap, group)
     request = ConsumerGroupTopicPartitions(
         group, [TopicPartition(r.topic, r.partition, r.new) for r in plan]
     )

@@ -118,3 +118,60 @@ def test_cli_plans_without_changing_and_rejects_bad_input(
     assert missing.returncode == 1 and "no such topic(s): nope.x" in missing.stderr
     lag = orion("lag", "--group", group)
     assert lag.returncode == 0 and topic in lag.stdout
+
+
+def test_table_offsets_of_a_sink_are_shown_and_rewound(
+    settings: OrionSettings, kafka_topic: Callable[..., str]
+) -> None:
+    from orion.ops import sink_offsets
+    from tests.warehouse_sql.support import fresh_database, migrated
+
+    topic = kafka_topic()
+    _fill(settings, topic)
+    with fresh_database(settings) as dsn:
+        migrated(dsn)
+        sink_offsets.write(dsn, "t", {(topic, 0): 100})
+        env = {**os.environ, "ORION_DATABASE_URL": dsn}
+
+        def orion(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-m", "orion", *args],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+                env=env,
+            )
+
+        lag = orion("lag", "--group", "table:t")
+        assert lag.returncode == 0, lag.stderr
+        (row,) = [line for line in lag.stdout.splitlines() if "table:t" in line]
+        cells = [c.strip() for c in row.strip("│ ").split("│")]
+        assert cells == ["table:t", topic, "0", "100", "100", "0"]
+        planned = orion(
+            "replay",
+            "kafka",
+            "--group",
+            "table:t",
+            "--by-duration",
+            "1h",
+            "--kafka-group",
+            f"idle-{uuid.uuid4().hex[:6]}",
+        )
+        assert planned.returncode == 0, planned.stderr
+        assert sink_offsets.read(dsn)["t"] == {(topic, 0): 100}
+        applied = orion(
+            "replay",
+            "kafka",
+            "--group",
+            "table:t",
+            "--by-duration",
+            "1h",
+            "--kafka-group",
+            f"idle-{uuid.uuid4().hex[:6]}",
+            "--execute",
+        )
+        assert applied.returncode == 0, applied.stderr
+        assert sink_offsets.read(dsn)["t"] == {(topic, 0): 50}
+        missing = orion("replay", "kafka", "--group", "table:nobody", "--to-earliest")
+        assert missing.returncode == 1 and "no offsets stored for sink 'nobody'" in missing.stderr
