@@ -1,0 +1,424 @@
+"""The Faust app: one agent over every raw topic, state in RocksDB tables with changelogs.
+
+Who runs it: ``orion process`` through :func:`run`. Per record the agent
+decodes and applies the entity's rules (:mod:`.pipeline`), drops
+duplicates (table ``dedup``: business key + content hash, which an exact
+re-send matches too), parks facts whose master is not known yet
+(:data:`parked`, decided on ticks, see :mod:`.references`), and publishes
+to ``clean.*`` or ``dlq.*`` on the *same partition number* it read from.
+
+Exactly-once: Faust keeps one transactional producer per partition number
+of its copartitioned topic group; every output of a record read from
+partition p, every table change and the offset commit go through that one
+producer, so they commit together or not at all. That is why outputs are
+sent with an explicit partition and transactional id, and why all raw,
+clean, dlq, tick and changelog topics must have the same partition count.
+
+Ticks: a plain producer thread writes an empty record to every partition of
+the ``<app id>-ticks`` topic every ``tick_interval_s``. A tick is an event
+in partition p's context, so parked records of p are decided, and expired
+dedup keys deleted, inside p's transaction, even when the raw topics are idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import threading
+import time
+from typing import Any
+
+import faust
+from confluent_kafka import Producer
+
+from orion.exceptions import ServiceUnavailableError
+from orion.reasons import Reason
+from stream_processors import metrics
+from stream_processors.configuration import ProcessorConfig
+from stream_processors.dlq import dlq_headers
+from stream_processors.pipeline import Pipeline, Rejected, Valid
+from stream_processors.references import ReferenceTracker, Status
+from stream_processors.rules import REFERENT_STEMS
+from stream_processors.state import Parked, PartitionState
+
+__all__ = ["Processor"]
+
+log = logging.getLogger("orion.processor")
+_EXPIRE_EVERY_TICKS = 20
+
+
+class Processor:
+    """The app, its tables and the per-partition caches of one worker."""
+
+    def __init__(
+        self,
+        *,
+        bootstrap: str,
+        prefix: str,
+        config: ProcessorConfig,
+        pipeline: Pipeline,
+        stems: list[str],
+        partitions: int,
+        datadir: str,
+    ) -> None:
+        self.config = config
+        self.prefix = prefix
+        self.pipeline = pipeline
+        self.partitions = partitions
+        self.app_id = config.full_app_id(prefix)
+        self.eos = config.guarantee == "exactly_once"
+        self.window_ms = int(config.dedup_window_s * 1000)
+        self.tick_topic = f"{self.app_id}-ticks"
+        self._stem_of = {prefix + "raw." + s: s for s in stems}
+        self._clean = {s: prefix + "clean." + s for s in stems}
+        self._dlq = {s: prefix + "dlq." + s for s in stems}
+        self._ref_raw = {s: [prefix + "raw." + r for r in self._refs_of(s)] for s in stems}
+        # Referenced entities that have references themselves, so may be parked (sales).
+        self._parkable = frozenset(r for r in REFERENT_STEMS if self._refs_of(r))
+        self.app = faust.App(
+            self.app_id,
+            broker=f"kafka://{bootstrap}",
+            store="rocksdb://",
+            datadir=datadir,
+            processing_guarantee=config.guarantee,
+            topic_partitions=partitions,
+            topic_replication_factor=1,
+            table_standby_replicas=0,
+            web_enabled=config.web_port is not None,
+            web_port=config.web_port or 6066,
+            broker_commit_interval=config.commit_interval_s,
+            broker_max_poll_records=config.max_poll_records,
+            stream_buffer_maxsize=8192,
+            consumer_auto_offset_reset="earliest",
+            autodiscover=False,
+        )
+        opts: dict[str, Any] = {"partitions": partitions, "key_type": str}
+        self.dedup = self.app.Table("dedup", **opts)
+        self.parked = self.app.Table("parked", **opts)
+        self.tracker = ReferenceTracker(
+            bootstrap,
+            self.app_id,
+            {prefix + "clean." + s: s for s in REFERENT_STEMS},
+            [prefix + "raw." + s for s in REFERENT_STEMS],
+            [prefix + "raw." + s for s in REFERENT_STEMS] + [self.tick_topic],
+            list(self._stem_of),
+            partitions,
+        )
+        self._states: dict[int, PartitionState] = {}
+        self._commit_lock = asyncio.Lock()
+        self._ticker = _Ticker(bootstrap, self.tick_topic, partitions, config.tick_interval_s)
+        channel = self.app.topic(
+            *self._stem_of, self.tick_topic, key_serializer="raw", value_serializer="raw"
+        )
+        self.app.agent(channel, name="process")(self._agent)
+        self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+        self.assigned = False
+
+    @staticmethod
+    def _refs_of(stem: str) -> list[str]:
+        from stream_processors.rules import rules_for
+
+        return sorted({r for _, r in rules_for(stem).rules.refs})
+
+    def start(self) -> None:
+        """Start the reference tracker and the ticker threads (before the worker runs)."""
+        self.tracker.start()
+        self._ticker.start()
+
+    def close(self) -> None:
+        self._ticker.stop()
+        self.tracker.stop()
+
+    async def _on_revoked(self, sender: Any, revoked: set[Any], **_: Any) -> None:
+        for tp in revoked:
+            state = self._states.pop(tp.partition, None)
+            if state is not None:
+                metrics.PARKED.dec(state.count)
+
+    # -- the agent --------------------------------------------------------------------------
+    async def _agent(self, stream: Any) -> None:
+        self._guard_commits()
+        async for event in stream.events():
+            msg = event.message
+            self.assigned = True
+            async with self._commit_lock:
+                await self.handle(msg.topic, msg.partition, msg.offset, msg.timestamp, msg.key,
+                                  msg.value)  # fmt: skip
+                await stream.ack(event)  # its outputs are in this transaction: so is its offset
+
+    def _guard_commits(self) -> None:
+        """Make every offset commit see whole records only, with their table changes.
+
+        Faust commits on a timer while the agent runs, and sends table changes through
+        a buffer drained by another task. Without this, a commit can include a record's
+        outputs but not its offset (duplicated after a crash) or its offset but not its
+        table changes (state lost after a crash). The agent holds the lock for the span
+        of one record, acks it before letting go, and a commit first drains the buffer.
+        """
+        consumer: Any = self.app.consumer
+        if getattr(consumer, "_orion_guarded", False):
+            return
+        original = consumer.force_commit
+        producer = self.app.producer
+        lock = self._commit_lock
+
+        async def force_commit(*args: Any, **kwargs: Any) -> bool:
+            async with lock:
+                await producer.buffer.flush()
+                return bool(await original(*args, **kwargs))
+
+        consumer.force_commit = force_commit
+        consumer._orion_guarded = True
+
+    def _state(self, p: int) -> PartitionState:
+        state = self._states.get(p)
+        if state is None:
+            state = self._states[p] = self._load(p)
+        return state
+
+    def _load(self, p: int) -> PartitionState:
+        """Rebuild partition p's caches from the tables (after assignment or restart)."""
+        state = PartitionState()
+        head = f"{p}|"
+        for k, v in self.dedup.items():
+            key = k.decode() if isinstance(k, bytes) else str(k)
+            if key.startswith(head):
+                state.expiry.append((int(v[0]), "dedup", key))
+                state.watermark_ms = max(state.watermark_ms, int(v[0]))
+        state.expiry = type(state.expiry)(sorted(state.expiry))
+        rows = []
+        for k, v in self.parked.items():
+            key = k.decode() if isinstance(k, bytes) else str(k)
+            if key.startswith(head):
+                rows.append((int(v["o"]), key, v))
+        for offset, key, v in sorted(rows, key=lambda r: r[0]):
+            state.add(key, Parked(v["s"], offset, v["key"], self.tracker.epoch))
+        metrics.PARKED.inc(state.count)
+        return state
+
+    async def handle(
+        self, topic: str, p: int, offset: int, ts: float | None, key: bytes | None,
+        value: bytes | None,
+    ) -> None:  # fmt: skip
+        """Process one record of partition p (called in the record's event context)."""
+        state = self._state(p)
+        if topic == self.tick_topic:
+            await self._on_tick(topic, p, offset, state)
+            return
+        stem = self._stem_of[topic]
+        metrics.EVENTS_IN.labels(topic).inc()
+        verdict = await self._evaluate(stem, value)
+        if isinstance(verdict, Rejected):
+            await self._dead_letter(stem, topic, p, offset, ts, key, value, verdict)
+            return
+        if self._duplicate(stem, p, offset, key, verdict, state):
+            return
+        skey = (key or b"").decode("utf-8", "replace")
+        if verdict.refs and (
+            state.parked_key(stem, skey)
+            or not all(self.tracker.exists(r, v) for _, r, v in verdict.refs)
+        ):
+            tk = f"{p}|{stem}|{offset}"
+            self.parked[tk] = {"s": stem, "o": offset, "key": skey, "ts": ts,
+                               "v": base64.b64encode(value or b"").decode()}  # fmt: skip
+            state.add(tk, Parked(stem, offset, skey, self.tracker.epoch))
+            metrics.PARKED.inc()
+            return
+        await self._publish(stem, topic, p, ts, key, verdict)
+
+    async def _evaluate(self, stem: str, value: bytes | None) -> Valid | Rejected:
+        delay = 0.5
+        while True:
+            try:
+                return self.pipeline.evaluate(stem, value)
+            except ServiceUnavailableError as e:  # registry away: wait, never drop
+                metrics.RETRIES.labels("registry").inc()
+                log.warning("registry unavailable, retrying", extra={"error": e.message})
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    def _duplicate(
+        self, stem: str, p: int, offset: int, key: bytes | None, v: Valid, state: PartitionState
+    ) -> bool:
+        """True for a record seen before; a replay of the same offset is not a duplicate.
+
+        One table serves both kinds: the business key plus a hash of everything but
+        event_id and produced_at. An exact re-send has the same content too, and is told
+        apart (for the metrics) by its event_id. One write per record halves the
+        changelog traffic of two tables.
+        """
+        ck = f"{p}|{stem}|{(key or b'').hex()}|{v.content}"
+        seen = self.dedup.get(ck)
+        if seen is not None and seen[1] != offset:
+            kind = "exact" if seen[2] == v.event_id else "business"
+            metrics.DUPLICATES.labels(stem, kind).inc()
+            return True
+        if seen is None:
+            self.dedup[ck] = [v.event_time_ms, offset, v.event_id]
+            state.expiry.append((v.event_time_ms, "dedup", ck))
+        if v.event_time_ms > state.watermark_ms:
+            state.watermark_ms = v.event_time_ms
+        return False
+
+    # -- outputs ----------------------------------------------------------------------------
+    async def _send(
+        self, src_topic: str, p: int, topic: str, key: bytes | None, value: bytes,
+        headers: list[tuple[str, bytes]] | None, ts: float | None,
+    ) -> None:  # fmt: skip
+        tid = None
+        if self.eos:
+            tid = f"{self.app_id}-{self.app.assignor.group_for_topic(src_topic)}-{p}"
+        fut = await self.app.producer.send(topic, key, value, p, None, headers,
+                                           transactional_id=tid)  # fmt: skip
+        if not self.eos:
+            await fut  # at-least-once: durable before the offset can be committed
+        if ts:
+            metrics.LATENCY.observe(max(time.time() - ts, 0.0))
+
+    async def _publish(
+        self, stem: str, src_topic: str, p: int, ts: float | None, key: bytes | None, v: Valid
+    ) -> None:
+        await self._send(src_topic, p, self._clean[stem], key, self.pipeline.encode(stem, v.clean),
+                         None, ts)  # fmt: skip
+        metrics.CLEAN.labels(stem).inc()
+        for rule in v.repairs:
+            metrics.REPAIRED.labels(stem, rule).inc()
+
+    async def _dead_letter(
+        self, stem: str, src_topic: str, p: int, offset: int, ts: float | None,
+        key: bytes | None, value: bytes | None, r: Rejected, via: str | None = None,
+    ) -> None:  # fmt: skip
+        headers = dlq_headers(r.reason, r.rule, src_topic, p, offset,
+                              int(ts * 1000) if ts else None, r.exc_class, r.message)  # fmt: skip
+        await self._send(via or src_topic, p, self._dlq[stem], key, value or b"", headers, ts)
+        metrics.REJECTED.labels(stem, r.reason.value).inc()
+
+    # -- ticks: decide parked facts, expire dedup keys ---------------------------------------
+    async def _on_tick(self, topic: str, p: int, offset: int, state: PartitionState) -> None:
+        state.ticks += 1
+        if state.ticks % _EXPIRE_EVERY_TICKS == 0:
+            self._expire(state)
+        status = self.tracker.ready
+        if status is None or not state.count:
+            return
+        for tk, parked in state.in_order():
+            if parked.barrier is None:
+                if status.epoch > parked.park_epoch:
+                    parked.barrier = {
+                        (t, q): status.raw_hwm[(t, q)]
+                        for t in self._ref_raw[parked.stem]
+                        for q in range(self.partitions)
+                    }
+                    parked.barrier_epoch = status.epoch
+                continue
+            if status.epoch <= parked.barrier_epoch or not self._passed(parked, status):
+                continue
+            if not state.first_of_key(tk, parked):
+                continue
+            await self._decide(topic, p, offset, tk, parked, state)
+
+    def _passed(self, parked: Parked, status: Status) -> bool:
+        """Have the referenced raw partitions been processed (and published) past the barrier?
+
+        Masters are never parked, so the group's committed offset says they are done.
+        A referent that can itself be parked (a sale) is done only below this worker's
+        lowest parked offset of it, and once the tick that decided the last of them has
+        committed (its clean output is then visible). Payments and commissions are keyed
+        by sale_id like sales, so their sales live in partitions this worker owns.
+        """
+        assert parked.barrier is not None
+        ticks = status.committed
+        for (t, q), hwm in parked.barrier.items():
+            done = status.committed.get((t, q), -1)
+            ref = self._stem_of[t]
+            if ref in self._parkable:
+                local = self._states.get(q)
+                if local is not None:
+                    low = local.min_parked(ref)
+                    if low is not None:
+                        done = min(done, low)
+                    if local.resolved_at.get(ref, -1) >= ticks.get((self.tick_topic, q), -1):
+                        return False
+            if done < hwm:
+                return False
+        return True
+
+    async def _decide(
+        self, tick_topic: str, p: int, tick_offset: int, tk: str, parked: Parked,
+        state: PartitionState,
+    ) -> None:  # fmt: skip
+        row = self.parked[tk]
+        value = base64.b64decode(row["v"])
+        key = parked.key.encode()
+        src = self.prefix + "raw." + parked.stem
+        ts = row.get("ts")
+        verdict = await self._evaluate(parked.stem, value)
+        if isinstance(verdict, Valid):
+            missing = [(f, r, v) for f, r, v in verdict.refs if not self.tracker.exists(r, v)]
+            if missing:
+                f, r, v = missing[0]
+                await self._dead_letter(
+                    parked.stem, src, p, parked.offset, ts, key, value,
+                    Rejected(Reason.UNKNOWN_REFERENCE, f"reference.{f}", "UnknownReference",
+                             f"{f}={v!r}: no such {r} record"),
+                    via=tick_topic,
+                )  # fmt: skip
+            else:
+                await self._publish_via(tick_topic, parked.stem, p, ts, key, verdict)
+        else:
+            await self._dead_letter(parked.stem, src, p, parked.offset, ts, key, value, verdict,
+                                    via=tick_topic)  # fmt: skip
+        del self.parked[tk]
+        state.remove(tk, parked)
+        metrics.PARKED.dec()
+        if parked.stem in self._parkable:
+            state.resolved_at[parked.stem] = tick_offset
+
+    async def _publish_via(
+        self, via: str, stem: str, p: int, ts: float | None, key: bytes, v: Valid
+    ) -> None:
+        await self._send(via, p, self._clean[stem], key, self.pipeline.encode(stem, v.clean),
+                         None, ts)  # fmt: skip
+        metrics.CLEAN.labels(stem).inc()
+        for rule in v.repairs:
+            metrics.REPAIRED.labels(stem, rule).inc()
+
+    def _expire(self, state: PartitionState) -> None:
+        """Forget dedup keys older than the window (event time), so state stays bounded."""
+        horizon = state.watermark_ms - self.window_ms
+        expiry = state.expiry
+        if len(expiry) > 1 and expiry[-1][0] < expiry[0][0]:
+            expiry = state.expiry = type(expiry)(sorted(expiry))
+        while expiry and expiry[0][0] < horizon:
+            _, _, key = expiry.popleft()
+            self.dedup.pop(key, None)
+
+
+class _Ticker:
+    """Writes an empty record to every tick partition periodically (plain, not transactional)."""
+
+    def __init__(self, bootstrap: str, topic: str, partitions: int, interval_s: float) -> None:
+        self._producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+        self._topic = topic
+        self._n = partitions
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ticker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            for p in range(self._n):
+                with contextlib.suppress(BufferError):  # a tick is a nudge; another comes soon
+                    self._producer.produce(self._topic, b"", partition=p)
+            self._producer.poll(0)
+        self._producer.flush(5)

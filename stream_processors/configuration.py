@@ -1,0 +1,72 @@
+"""Settings of one processor worker, checked before anything starts.
+
+Who builds it: ``orion process`` from its options (each with an ``ORION_PROCESSOR_*``
+environment fallback). A bad value raises ConfigurationError at start-up,
+so the command prints one message and exits 1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from orion.exceptions import ConfigurationError
+
+__all__ = ["GUARANTEES", "ProcessorConfig"]
+
+GUARANTEES = ("exactly_once", "at_least_once")
+_APP_ID = re.compile(r"[A-Za-z0-9._-]{1,120}")
+
+
+@dataclass(frozen=True)
+class ProcessorConfig:
+    """One worker's knobs; the app id is put under the topic prefix by :meth:`full_app_id`."""
+
+    app_id: str = "orion-processor"
+    data_dir: Path = Path(".stack/processor")
+    dedup_window_s: float = 7 * 86400.0
+    guarantee: str = "exactly_once"
+    web_port: int | None = None  # faust's own web server; None keeps it off
+    commit_interval_s: float = 1.0
+    tick_interval_s: float = 0.5
+    max_poll_records: int = 2000
+
+    def __post_init__(self) -> None:
+        if not _APP_ID.fullmatch(self.app_id):
+            raise ConfigurationError(
+                f"app id {self.app_id!r} must be 1-120 letters, digits, '.', '_' or '-'",
+                fix="pass --app-id or set ORION_PROCESSOR_APP_ID",
+            )
+        if not self.dedup_window_s > 0:
+            raise ConfigurationError(
+                f"dedup window must be > 0, got {self.dedup_window_s}",
+                fix="pass e.g. --dedup-window 7d (s, m, h, d)",
+            )
+        if self.guarantee not in GUARANTEES:
+            raise ConfigurationError(
+                f"processing guarantee {self.guarantee!r} is not one of {', '.join(GUARANTEES)}"
+            )
+        if self.web_port is not None and not 0 < self.web_port < 65536:
+            raise ConfigurationError(f"web port must be 1-65535, got {self.web_port}")
+        if not 0 < self.commit_interval_s <= 60 or not 0 < self.tick_interval_s <= 60:
+            raise ConfigurationError("commit and tick intervals must be between 0 and 60 seconds")
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise ConfigurationError(
+                f"data dir {self.data_dir} exists and is not a directory",
+                fix="pass --data-dir or set ORION_PROCESSOR_DATA_DIR to a directory",
+            )
+
+    def full_app_id(self, topic_prefix: str) -> str:
+        """Consumer group, transactional ids and changelog topics all live under the prefix."""
+        return topic_prefix + self.app_id
+
+
+def parse_duration(text: str) -> float:
+    """``"7d"``, ``"12h"``, ``"30m"``, ``"90s"`` or plain seconds -> seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if m is None:
+        raise ConfigurationError(
+            f"not a duration: {text!r}", fix="use a number with s, m, h or d, e.g. 7d"
+        )
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]

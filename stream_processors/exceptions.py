@@ -1,0 +1,31 @@
+"""The stream processors' exception tree.
+
+    OrionError (orion.exceptions)
+    └── ProcessorError
+        └── RuleViolation   a record breaks a rule (TerminalError): dead-letter it
+
+A rule violation is terminal (retrying cannot help), so the stream
+dead-letters the record with its reason and moves on. Transient trouble
+(broker or registry down) is :class:`orion.exceptions.ServiceUnavailableError`
+and is retried with backoff, never dead-lettered.
+"""
+
+from __future__ import annotations
+
+from orion.exceptions import OrionError, TerminalError
+from orion.reasons import Reason
+
+__all__ = ["ProcessorError", "RuleViolation"]
+
+
+class ProcessorError(OrionError):
+    """Root of the errors this stage raises."""
+
+
+class RuleViolation(ProcessorError, TerminalError):
+    """A record breaks a rule; ``reason`` is the stable code, ``rule`` names the check."""
+
+    def __init__(self, reason: Reason, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.rule = rule

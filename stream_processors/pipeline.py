@@ -1,0 +1,117 @@
+"""One raw record in, one verdict out: decode, repair, validate (pure apart from the registry).
+
+Who calls it: the Faust agent in :mod:`stream_processors.app`, per record,
+and again for a parked record when its references can be decided. The
+verdict is :class:`Valid` (with the clean record, its repairs, its dedup
+keys and its foreign keys) or :class:`Rejected` (reason, rule, exception).
+Deduplication and the referential check need state, so they live in the
+app; everything here is deterministic, which is what the unit tests hold.
+
+A registry that does not answer raises
+:class:`~orion.exceptions.ServiceUnavailableError`: the caller retries with
+backoff and never dead-letters for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from orion.catalog import entities, load_schema, load_schema_text, subject
+from orion.exceptions import (
+    CorruptRecordError,
+    NotWireFormatError,
+    SerdeError,
+    UnknownSchemaError,
+)
+from orion.reasons import Reason
+from orion.registry import Registry
+from orion.serde import AvroDecoder, AvroEncoder
+from stream_processors.exceptions import RuleViolation
+from stream_processors.rules import CompiledRules, all_rules
+
+__all__ = ["Pipeline", "Rejected", "Valid", "content_hash"]
+
+_NOT_CONTENT = frozenset({"event_id", "produced_at"})
+_SERDE_REASON: dict[type[SerdeError], tuple[Reason, str]] = {
+    NotWireFormatError: (Reason.NOT_WIRE_FORMAT, "wire.format"),
+    UnknownSchemaError: (Reason.UNKNOWN_SCHEMA, "wire.schema_id"),
+    CorruptRecordError: (Reason.UNDECODABLE, "wire.avro"),
+}
+
+
+@dataclass(slots=True)
+class Valid:
+    """A record that passed every field rule (references not yet checked)."""
+
+    clean: dict[str, Any]
+    repairs: list[str]
+    event_id: str
+    event_time_ms: int
+    content: str
+    refs: list[tuple[str, str, str]]
+
+
+@dataclass(slots=True)
+class Rejected:
+    reason: Reason
+    rule: str
+    exc_class: str
+    message: str
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    """Digest of everything but event_id and produced_at (the ledger's business content)."""
+    body = repr([(k, v) for k, v in record.items() if k not in _NOT_CONTENT])
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+
+
+def _ms(value: Any) -> int:
+    if isinstance(value, datetime):
+        return int(value.timestamp() * 1000)
+    return int(value)
+
+
+class Pipeline:
+    """Decoders, rules and clean encoders for every entity, built once per worker."""
+
+    def __init__(self, registry: Registry, prefix: str) -> None:
+        self.rules: dict[str, CompiledRules] = all_rules()
+        self._decode = AvroDecoder(registry)
+        self.encoders: dict[str, AvroEncoder] = {}
+        for entity in entities():
+            path = entity.schema_path("clean")
+            self.encoders[entity.stem] = AvroEncoder(
+                registry.register(subject(prefix + entity.topic("clean")), load_schema_text(path)),
+                load_schema(path),
+            )
+
+    def evaluate(self, stem: str, value: bytes | None) -> Valid | Rejected:
+        """The verdict on one raw value of entity ``stem``."""
+        if value is None:
+            return Rejected(Reason.NOT_WIRE_FORMAT, "wire.format", "NotWireFormatError", "null")
+        try:
+            _, raw = self._decode(value)
+        except SerdeError as e:
+            reason, rule = _SERDE_REASON.get(type(e), (Reason.UNDECODABLE, "wire.avro"))
+            return Rejected(reason, rule, type(e).__name__, e.message)
+        rules = self.rules[stem]
+        try:
+            clean, repairs = rules.apply(raw)
+        except RuleViolation as e:
+            return Rejected(e.reason, e.rule, type(e).__name__, e.message)
+        except (TypeError, AttributeError, KeyError) as e:  # a raw schema the rules do not know
+            return Rejected(Reason.UNDECODABLE, "rules.shape", type(e).__name__, str(e))
+        return Valid(
+            clean,
+            repairs,
+            str(raw["event_id"]),
+            _ms(raw["event_time"]),
+            content_hash(raw),
+            rules.references(clean),
+        )
+
+    def encode(self, stem: str, clean: dict[str, Any]) -> bytes:
+        return self.encoders[stem](clean)

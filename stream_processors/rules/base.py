@@ -1,0 +1,280 @@
+"""The rule engine every entity module configures: repair, then validate, field by field.
+
+Who calls it: :mod:`stream_processors.pipeline`, once per decoded raw record.
+Types come from the clean ``.avsc`` (the single source of truth): a decimal
+field is money, an ``int`` with ``logicalType: date`` is a date, an enum has
+its closed vocabulary. What no schema says (this field is an e-mail, a VIN,
+free text, a foreign key, has a physical range) each entity module declares
+in an :class:`EntityRules`.
+
+The repairs and the reject reasons follow ``producers/defects.py`` (the
+contract): a deterministic repair is applied and named; anything else raises
+:class:`~stream_processors.exceptions.RuleViolation` with a stable
+:class:`~orion.reasons.Reason`. Converters are compiled once per entity into
+closures, so the hot path is a loop over fields with no lookups by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from orion.catalog import SCHEMA_ROOT, load_schema
+from orion.reasons import Reason
+from stream_processors.exceptions import RuleViolation
+
+__all__ = ["CompiledRules", "EntityRules", "compile_rules"]
+
+MONEY_CEILING = Decimal("20000000.00")
+_CENT = Decimal("0.01")
+_MONEY = re.compile(r"-?\d+(\.\d{1,2})?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(\+27|0)[1-8]\d{8}")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_YMD_SLASH = re.compile(r"(\d{4})/(\d{2})/(\d{2})")
+_DMY = re.compile(r"(\d{2})[-/](\d{2})[-/](\d{4})")
+_ENVELOPE = frozenset(
+    {
+        "event_id",
+        "event_type",
+        "source_system",
+        "event_time",
+        "produced_at",
+        "updated_at",
+        "operation",
+    }
+)
+_VIN_VALUES = {
+    **{str(d): d for d in range(10)},
+    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
+    **dict(zip("JKLMN", range(1, 6), strict=True)),
+    "P": 7,
+    "R": 9,
+    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
+}
+_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+
+Repairs = list[str]
+Converter = Callable[[Any, Repairs], Any]
+
+
+@dataclass(frozen=True)
+class EntityRules:
+    """What an entity's fields mean beyond their Avro type (declared per entity module)."""
+
+    stem: str
+    key_field: str
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    vins: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+    ranges: tuple[tuple[str, float, float], ...] = ()
+    refs: tuple[tuple[str, str], ...] = ()
+    """(field, referent stem): a foreign key to the business key of another entity."""
+
+
+# -- value parsers (pure; each raises RuleViolation or returns the clean value) --------------
+
+
+def parse_money(field: str, raw: str, repairs: Repairs) -> Decimal:
+    """``"R 1 234,50"`` -> ``Decimal("1234.50")``; the rules of producers/defects.py."""
+    s = raw.strip()
+    body = s
+    if body.startswith("ZAR"):
+        body = body[3:]
+    elif body.startswith("R"):
+        body = body[1:]
+    body = "".join(body.split())
+    if "," in body:
+        body = body.replace(",", "") if "." in body else body.replace(",", ".")
+    if not _MONEY.fullmatch(body):
+        raise RuleViolation(Reason.UNPARSEABLE_NUMBER, f"money.{field}", f"{raw!r} is no amount")
+    if body != s:
+        repairs.append("currency_format")
+    value = Decimal(body).quantize(_CENT)
+    if value < 0:
+        raise RuleViolation(Reason.NEGATIVE_AMOUNT, f"money.{field}", f"{raw!r} is negative")
+    if value > MONEY_CEILING:
+        raise RuleViolation(
+            Reason.IMPLAUSIBLE_AMOUNT, f"money.{field}", f"{raw!r} exceeds R 20 000 000.00"
+        )
+    return value
+
+
+def parse_date(field: str, raw: str, repairs: Repairs) -> date:
+    """ISO, ``YYYY/MM/DD``, day-first ``DD-MM-YYYY``/``DD/MM/YYYY``; a time or offset is dropped."""
+    s = raw.strip()
+    m = _ISO_DATE.match(s)
+    if m is not None:
+        y, mo, d = m.groups()
+    else:
+        m = _YMD_SLASH.match(s)
+        if m is not None:
+            y, mo, d = m.groups()
+        else:
+            m = _DMY.match(s)
+            if m is None:
+                raise RuleViolation(Reason.INVALID_DATE, f"date.{field}", f"{raw!r} is no date")
+            d, mo, y = m.groups()
+    rest = s[m.end() :]
+    if rest and not (rest[0] in " T" and rest[1:3].isdigit()):
+        raise RuleViolation(Reason.INVALID_DATE, f"date.{field}", f"{raw!r} is no date")
+    try:
+        value = date(int(y), int(mo), int(d))
+    except ValueError as e:
+        raise RuleViolation(Reason.INVALID_DATE, f"date.{field}", f"{raw!r}: {e}") from e
+    if m.re is not _ISO_DATE or rest:
+        repairs.append("date_format")
+    return value
+
+
+def vin_check_digit(vin: str) -> str:
+    """ISO 3779 check digit of a 17-character VIN (position 9 ignored)."""
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
+    rem = total % 11
+    return "X" if rem == 10 else str(rem)
+
+
+def parse_vin(field: str, raw: str, repairs: Repairs) -> str:
+    """Strip, upper-case, cut a trailing run of X beyond 17; then demand a valid check digit."""
+    vin = "".join(raw.split()).upper()
+    if len(vin) > 17 and vin[17:].strip("X") == "":
+        vin = vin[:17]
+    if len(vin) != 17 or any(c not in _VIN_VALUES for c in vin) or vin[8] != vin_check_digit(vin):
+        raise RuleViolation(Reason.INVALID_VIN, f"vin.{field}", f"{raw!r} is not a valid VIN")
+    if vin != raw:
+        repairs.append("vin_format")
+    return vin
+
+
+def check_email(field: str, raw: str) -> str:
+    s: str = raw.strip()
+    if not _EMAIL.fullmatch(s):
+        raise RuleViolation(Reason.INVALID_EMAIL, f"email.{field}", f"{raw!r} is no e-mail")
+    return s
+
+
+def check_phone(field: str, raw: str) -> str:
+    s = raw.strip().replace(" ", "").replace("-", "")
+    if not _PHONE.fullmatch(s):
+        raise RuleViolation(Reason.INVALID_PHONE, f"phone.{field}", f"{raw!r} is no SA number")
+    return "+27" + s[1:] if s.startswith("0") else s
+
+
+def strip_text(raw: str, repairs: Repairs) -> str:
+    s = raw.strip()
+    if s.endswith("??"):
+        s = s[:-2].rstrip()
+        repairs.append("garbage_suffix")
+    return s
+
+
+def parse_number(field: str, raw: str, kind: str) -> int | float:
+    try:
+        return int(raw) if kind == "int" else float(raw)
+    except ValueError as e:
+        raise RuleViolation(
+            Reason.UNPARSEABLE_NUMBER, f"number.{field}", f"{raw!r} is no {kind}"
+        ) from e
+
+
+# -- compilation --------------------------------------------------------------------------
+
+
+def _required(field: str, optional: bool, inner: Converter) -> Converter:
+    def convert(value: Any, repairs: Repairs) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if optional:
+                return None
+            raise RuleViolation(
+                Reason.MISSING_REQUIRED_FIELD, f"required.{field}", f"{field} is missing"
+            )
+        return inner(value, repairs)
+
+    return convert
+
+
+def _converter(rules: EntityRules, field: str, ftype: Any) -> Converter:
+    base = ftype.get("type") if isinstance(ftype, dict) else ftype
+    logical = ftype.get("logicalType") if isinstance(ftype, dict) else None
+    ranges = {f: (lo, hi) for f, lo, hi in rules.ranges}
+    if field in rules.vins:
+        return lambda v, r: parse_vin(field, v, r)
+    if field in rules.emails:
+        return lambda v, r: check_email(field, v)
+    if field in rules.phones:
+        return lambda v, r: check_phone(field, v)
+    if logical == "decimal":
+        return lambda v, r: parse_money(field, v, r)
+    if logical == "date":
+        return lambda v, r: parse_date(field, v, r)
+    if base == "enum":
+        symbols = frozenset(ftype["symbols"])
+
+        def enum(v: Any, r: Repairs) -> str:
+            s: str = v.strip().upper()
+            if s not in symbols:
+                raise RuleViolation(Reason.INVALID_ENUM, f"enum.{field}", f"{v!r} not allowed")
+            if s != v:
+                r.append("enum_case")
+            return s
+
+        return enum
+    if base in ("int", "long", "double", "float"):
+        kind = "int" if base in ("int", "long") else "double"
+        lo, hi = ranges.get(field, (float("-inf"), float("inf")))
+
+        def number(v: Any, r: Repairs) -> int | float:
+            n = parse_number(field, v, kind)
+            if not lo <= n <= hi:
+                raise RuleViolation(
+                    Reason.OUT_OF_RANGE, f"range.{field}", f"{v!r} outside {lo:g}..{hi:g}"
+                )
+            return n
+
+        return number
+    if base == "array":
+        return lambda v, r: list(v)
+    if field in rules.text:
+        return strip_text
+    return lambda v, r: v.strip()
+
+
+@dataclass(frozen=True)
+class CompiledRules:
+    """One entity's rules ready to run: ``apply(raw) -> (clean, repairs)``."""
+
+    rules: EntityRules
+    converters: tuple[tuple[str, Converter], ...]
+    passthrough: tuple[str, ...]
+
+    def apply(self, raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The clean record and the repairs made; RuleViolation on the first bad field."""
+        repairs: list[str] = []
+        out = {name: raw[name] for name in self.passthrough}
+        for name, convert in self.converters:
+            out[name] = convert(raw.get(name), repairs)
+        return out, repairs
+
+    def references(self, clean: dict[str, Any]) -> list[tuple[str, str, str]]:
+        """(field, referent stem, id) of every foreign key of a clean record."""
+        return [(f, stem, clean[f]) for f, stem in self.rules.refs if clean.get(f) is not None]
+
+
+def compile_rules(rules: EntityRules) -> CompiledRules:
+    schema = load_schema(SCHEMA_ROOT / "clean" / f"{rules.stem}.avsc")
+    converters: list[tuple[str, Converter]] = []
+    passthrough: list[str] = []
+    for f in schema["fields"]:
+        name, ftype = f["name"], f["type"]
+        if name in _ENVELOPE:
+            passthrough.append(name)
+            continue
+        optional = isinstance(ftype, list) and "null" in ftype
+        inner_type = next(t for t in ftype if t != "null") if isinstance(ftype, list) else ftype
+        converters.append((name, _required(name, optional, _converter(rules, name, inner_type))))
+    return CompiledRules(rules, tuple(converters), tuple(passthrough))

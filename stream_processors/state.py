@@ -1,0 +1,75 @@
+"""What one worker keeps in memory about one partition number it owns.
+
+Everything here is a cache of the Faust tables (RocksDB with changelog
+topics): it is rebuilt by scanning the tables the first time the worker
+sees an event of a partition after an assignment, and dropped when the
+partition is revoked, so a moved or restarted worker starts from the
+changelog, never from stale memory.
+
+Parked records are indexed per entity in offset order and per (entity,
+key), so a tick decides them in order and in O(1) per record, even with
+thousands waiting.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+__all__ = ["Parked", "PartitionState"]
+
+
+@dataclass(slots=True)
+class Parked:
+    """A fact waiting for the reference decision (its bytes are in the parked table)."""
+
+    stem: str
+    offset: int
+    key: str
+    park_epoch: int
+    barrier: dict[tuple[str, int], int] | None = None
+    barrier_epoch: int = 0
+
+
+@dataclass(slots=True)
+class PartitionState:
+    by_stem: dict[str, dict[str, Parked]] = field(default_factory=dict)
+    by_key: dict[tuple[str, str], deque[str]] = field(default_factory=dict)
+    expiry: deque[tuple[int, str, str]] = field(default_factory=deque)
+    watermark_ms: int = 0
+    resolved_at: dict[str, int] = field(default_factory=dict)
+    """Per parkable entity, the tick offset that last decided one of its parked records."""
+    ticks: int = 0
+    count: int = 0
+
+    def parked_key(self, stem: str, key: str) -> bool:
+        """True when an earlier record of this (entity, key) waits: keep per-key order."""
+        return (stem, key) in self.by_key
+
+    def first_of_key(self, table_key: str, parked: Parked) -> bool:
+        return self.by_key[(parked.stem, parked.key)][0] == table_key
+
+    def add(self, table_key: str, parked: Parked) -> None:
+        """Record a parked record; callers add in offset order per entity."""
+        self.by_stem.setdefault(parked.stem, {})[table_key] = parked
+        self.by_key.setdefault((parked.stem, parked.key), deque()).append(table_key)
+        self.count += 1
+
+    def remove(self, table_key: str, parked: Parked) -> None:
+        del self.by_stem[parked.stem][table_key]
+        k = (parked.stem, parked.key)
+        keys = self.by_key[k]
+        keys.remove(table_key)
+        if not keys:
+            del self.by_key[k]
+        self.count -= 1
+
+    def min_parked(self, stem: str) -> int | None:
+        records = self.by_stem.get(stem)
+        if not records:
+            return None
+        return next(iter(records.values())).offset
+
+    def in_order(self) -> list[tuple[str, Parked]]:
+        """Every parked record, per entity in offset order."""
+        return [item for records in self.by_stem.values() for item in records.items()]

@@ -1,0 +1,117 @@
+"""Fixtures of the stream-processor tests: workers as real `orion process` subprocesses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from orion.catalog import entities
+from orion.settings import OrionSettings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Worker:
+    """One `orion process` subprocess with its own metrics port and data dir."""
+
+    def __init__(self, prefix: str, data_dir: Path, log: Path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_METRICS_PORT": str(self.port)}
+        self._log = log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "orion", "process", "--data-dir", str(data_dir)],
+            env=env,
+            stdout=self._log,
+            stderr=self._log,
+        )
+
+    def metric(self, name: str) -> float | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=2) as r:
+                body = r.read().decode()
+        except OSError:
+            return None
+        for line in body.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+        self._log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if not self._log.closed:
+            self._log.close()
+
+
+@pytest.fixture
+def workers(
+    topic_namespace: str, tmp_path: Path, kafka_admin: AdminClient
+) -> Iterator[Callable[[], Worker]]:
+    """Factory of workers on this namespace; stopped, internal topics removed after."""
+    started: list[Worker] = []
+
+    def start() -> Worker:
+        w = Worker(topic_namespace, tmp_path / "data", tmp_path / "workers.log")
+        started.append(w)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+    internal = [t for t in kafka_admin.list_topics(timeout=10).topics
+                if t.startswith(topic_namespace + "orion-processor")]  # fmt: skip
+    if internal:
+        for f in kafka_admin.delete_topics(internal).values():
+            f.result(timeout=60)
+
+
+def wait_until_done(
+    settings: OrionSettings, prefix: str, live: list[Worker], timeout_s: float = 240
+) -> float:
+    """Block until the group committed every raw record and no worker has parked facts."""
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
+                         "group.id": prefix + "orion-processor"})  # fmt: skip
+    tps = [TopicPartition(prefix + e.topic("raw"), p) for e in entities() for p in range(3)]
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout_s:
+            for w in live:
+                assert w.proc.poll() is None, "a worker died"
+            high = {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=10)[1]
+                    for tp in tps}  # fmt: skip
+            done = {(tp.topic, tp.partition): tp.offset
+                    for tp in consumer.committed(tps, timeout=10)}  # fmt: skip
+            if all(done[k] >= h for k, h in high.items()):
+                parked = [w.metric("orion_processor_parked") for w in live]
+                if all(p is not None and p == 0 for p in parked):
+                    time.sleep(3)  # the last decisions' transaction commits
+                    return time.monotonic() - started
+            time.sleep(1)
+    finally:
+        consumer.close()
+    raise AssertionError(f"processing did not finish within {timeout_s}s")

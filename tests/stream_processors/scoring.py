@@ -1,0 +1,159 @@
+"""Hold the clean and dead-letter topics against the producers' ledger.
+
+Reads every clean.* and dlq.* topic under a prefix with read_committed
+(what a downstream consumer sees), converts decoded Avro values to the
+ledger's JSON forms and reports every disagreement, so a failing test says
+exactly which events went wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, TopicPartition
+
+from orion.catalog import entities
+from orion.registry import Registry
+from orion.serde import AvroDecoder
+from orion.settings import OrionSettings
+from producers.ledger import LedgerRecord, read_ledger
+
+
+def to_json(value: Any) -> Any:
+    """A decoded clean value in the ledger's JSON form."""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, datetime):
+        ms = int(value.astimezone(UTC).timestamp() * 1000)
+        base = datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{base}.{ms % 1000:03d}Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def read_layer(
+    settings: OrionSettings, prefix: str, layer: str, timeout_s: float = 120
+) -> list[tuple[str, bytes | None, bytes | None, dict[str, bytes]]]:
+    """(topic, key, value, headers) of every committed record of every ``layer`` topic."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": prefix + "score",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
+        }
+    )
+    out = []
+    try:
+        tps = []
+        for e in entities():
+            t = prefix + e.topic(layer)
+            for p in consumer.list_topics(t, timeout=10).topics[t].partitions:
+                tps.append(TopicPartition(t, p, 0))
+        consumer.assign(tps)
+        eof: set[tuple[str, int]] = set()
+        deadline = time.monotonic() + timeout_s
+        while len(eof) < len(tps) and time.monotonic() < deadline:
+            for msg in consumer.consume(5000, timeout=1.0):
+                err = msg.error()
+                if err is not None:
+                    eof.add((msg.topic() or "", msg.partition() or 0))
+                    continue
+                headers = {k: v for k, v in (msg.headers() or []) if v is not None}
+                topic = (msg.topic() or "").removeprefix(prefix)
+                out.append((topic, msg.key(), msg.value(), headers))
+        assert len(eof) == len(tps), "did not reach the end of every partition"
+    finally:
+        consumer.close()
+    return out
+
+
+@dataclass
+class Score:
+    problems: list[str] = field(default_factory=list)
+    clean_by_topic: Counter[str] = field(default_factory=Counter)
+    expected_by_topic: Counter[str] = field(default_factory=Counter)
+    dlq: int = 0
+
+    def add(self, problem: str) -> None:
+        if len(self.problems) < 50:
+            self.problems.append(problem)
+
+
+def score(settings: OrionSettings, prefix: str, ledger_path: Path) -> Score:
+    """Every way the processed topics disagree with the ledger."""
+    ledger = list(read_ledger(ledger_path))
+    s = Score()
+    clean = read_layer(settings, prefix, "clean")
+    dlq = read_layer(settings, prefix, "dlq")
+    s.dlq = len(dlq)
+    with Registry(settings.schema_registry_url) as registry:
+        decode = AvroDecoder(registry)
+        clean_by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for topic, _, value, _ in clean:
+            assert value is not None
+            rec = {k: to_json(v) for k, v in decode(value)[1].items()}
+            clean_by_id[rec["event_id"]].append(rec)
+            s.clean_by_topic[topic] += 1
+        dlq_by_id: dict[str, list[str]] = defaultdict(list)
+        poison: Counter[tuple[str, str]] = Counter()
+        for topic, _key, value, headers in dlq:
+            reason = headers["orion.reason"].decode()
+            try:
+                eid = decode(value or b"")[1]["event_id"]
+            except Exception:  # poison: no event id in the bytes
+                poison[(topic.replace("dlq.", "raw.", 1), reason)] += 1
+                continue
+            dlq_by_id[eid].append(reason)
+    want_poison: Counter[tuple[str, str]] = Counter()
+    for rec in ledger:
+        _check(rec, clean_by_id, dlq_by_id, want_poison, s)
+    if poison != want_poison:
+        s.add(f"poison in DLQ {dict(poison)} != ledger {dict(want_poison)}")
+    known = {r.event_id for r in ledger}
+    for eid in set(clean_by_id) - known:
+        s.add(f"clean record {eid} is in no ledger line")
+    return s
+
+
+def _check(
+    rec: LedgerRecord,
+    clean_by_id: dict[str, list[dict[str, Any]]],
+    dlq_by_id: dict[str, list[str]],
+    want_poison: Counter[tuple[str, str]],
+    s: Score,
+) -> None:
+    eid = rec.event_id
+    outcome = rec.outcome.value
+    if outcome in ("ACCEPT", "REPAIR"):
+        s.expected_by_topic[rec.topic.replace("raw.", "clean.", 1)] += 1
+        got = clean_by_id.get(eid, [])
+        if len(got) != 1:
+            s.add(f"{outcome} {eid} ({rec.topic}, {rec.defects}) is in clean {len(got)} times")
+        elif got[0] != rec.expected:
+            diff = {k: (got[0].get(k), v) for k, v in (rec.expected or {}).items()
+                    if got[0].get(k) != v}  # fmt: skip
+            s.add(f"{outcome} {eid} differs: {diff}")
+        if eid in dlq_by_id:
+            s.add(f"{outcome} {eid} ({rec.topic}) is in the DLQ: {dlq_by_id[eid]}")
+    elif outcome == "REJECT":
+        reason = rec.reason.value if rec.reason else ""
+        if reason == "NOT_WIRE_FORMAT":
+            want_poison[(rec.topic, reason)] += 1
+        elif dlq_by_id.get(eid) != [reason]:
+            s.add(f"REJECT {eid} ({rec.topic}) want {reason}, DLQ has {dlq_by_id.get(eid)}")
+        if eid in clean_by_id:
+            s.add(f"REJECT {eid} ({rec.topic}, {reason}) reached clean")
+    elif outcome == "DUPLICATE":
+        if rec.defects and rec.defects[0].value == "BUSINESS_DUPLICATE" and eid in clean_by_id:
+            s.add(f"business duplicate {eid} reached clean")
+        if eid in dlq_by_id:
+            s.add(f"duplicate {eid} is in the DLQ")
