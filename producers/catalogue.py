@@ -107,11 +107,21 @@ class Model:
 
 
 MODELS: tuple[Model, ...] = (
-    Model("ORN-STRATA", "Orion", "Strata", "SEDAN", 38_990_000, ("PETROL", "HYBRID"), "STR1A", 8,
-          "R"),
+    Model(
+        "ORN-STRATA", "Orion", "Strata", "SEDAN", 38_990_000, ("PETROL", "HYBRID"), "STR1A", 8, "R"
+    ),
     Model("ORN-VELA", "Orion", "Vela", "HATCHBACK", 28_990_000, ("PETROL",), "VEL1A", 12, "R"),
-    Model("ORN-NOVA", "Orion", "Nova", "SUV", 52_990_000, ("PETROL", "DIESEL", "HYBRID"), "NVA1A",
-          10, "G"),
+    Model(
+        "ORN-NOVA",
+        "Orion",
+        "Nova",
+        "SUV",
+        52_990_000,
+        ("PETROL", "DIESEL", "HYBRID"),
+        "NVA1A",
+        10,
+        "G",
+    ),
     Model("ORN-ATLAS", "Orion", "Atlas", "BAKKIE", 45_990_000, ("DIESEL",), "ATL1A", 14, "G"),
     Model("KRO-RANGER", "Karoo", "Ranger", "SUV", 68_990_000, ("DIESEL",), "RNG2B", 6, "G"),
     Model("KRO-HAULER", "Karoo", "Hauler", "BAKKIE", 54_990_000, ("DIESEL",), "HAU2B", 9, "G"),
@@ -119,8 +129,9 @@ MODELS: tuple[Model, ...] = (
     Model("KES-GT", "Kestrel", "GT", "COUPE", 124_990_000, ("PETROL",), "KGT3C", 1, "D"),
     Model("KES-SWIFT", "Kestrel", "Swift", "HATCHBACK", 41_990_000, ("PETROL",), "KSW3C", 4, "D"),
     Model("PRO-E1", "Protea", "E1", "HATCHBACK", 55_990_000, ("ELECTRIC",), "PE14D", 3, "R"),
-    Model("PRO-CARGO", "Protea", "Cargo", "VAN", 61_990_000, ("DIESEL", "ELECTRIC"), "PCG4D", 3,
-          "R"),
+    Model(
+        "PRO-CARGO", "Protea", "Cargo", "VAN", 61_990_000, ("DIESEL", "ELECTRIC"), "PCG4D", 3, "R"
+    ),
     Model("PRO-SHUTTLE", "Protea", "Shuttle", "VAN", 69_990_000, ("DIESEL",), "PSH4D", 2, "R"),
 )
 
@@ -128,5 +139,14 @@ MODELS: tuple[Model, ...] = (
 PLANTS = {"R": "Rosslyn", "G": "Gqeberha", "D": "Durban"}
 
 COLOURS = (
-    "White", "Silver", "Black", "Grey", "Blue", "Red", "Bronze", "Green", "Sand", "Orange",
+    "White",
+    "Silver",
+    "Black",
+    "Grey",
+    "Blue",
+    "Red",
+    "Bronze",
+    "Green",
+    "Sand",
+    "Orange",
 )

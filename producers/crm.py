@@ -21,8 +21,13 @@ __all__ = ["CrmSource"]
 
 _CUSTOMERS = TOPICS["raw.crm.customers"]
 _INTERACTIONS = TOPICS["raw.crm.interactions"]
-_TYPES = ("ENQUIRY",) * 5 + ("TEST_DRIVE",) * 3 + ("FOLLOW_UP",) * 3 + ("COMPLAINT",) + (
-    "SERVICE_BOOKING",) * 2
+_TYPES = (
+    ("ENQUIRY",) * 5
+    + ("TEST_DRIVE",) * 3
+    + ("FOLLOW_UP",) * 3
+    + ("COMPLAINT",)
+    + ("SERVICE_BOOKING",) * 2
+)
 _CHANNELS = ("PHONE",) * 4 + ("EMAIL",) * 3 + ("WALK_IN",) * 4 + ("WEB",) * 2 + ("WHATSAPP",) * 3
 _OUTCOMES = {
     "ENQUIRY": ("INTERESTED", "NOT_INTERESTED", "FOLLOW_UP_REQUIRED"),
@@ -31,9 +36,16 @@ _OUTCOMES = {
     "COMPLAINT": ("RESOLVED", "FOLLOW_UP_REQUIRED"),
     "SERVICE_BOOKING": ("RESOLVED", "FOLLOW_UP_REQUIRED"),
 }
-_NOTES = ("Asked about finance options", "Wants a trade-in valuation", "Prefers automatic",
-          "Comparing with a competitor", "Call back after month end", "Fleet enquiry",
-          "Unhappy with delivery delay", "Booked for Saturday")
+_NOTES = (
+    "Asked about finance options",
+    "Wants a trade-in valuation",
+    "Prefers automatic",
+    "Comparing with a competitor",
+    "Call back after month end",
+    "Fleet enquiry",
+    "Unhappy with delivery delay",
+    "Booked for Saturday",
+)
 
 
 class CrmSource:
@@ -61,8 +73,17 @@ class CrmSource:
                 w.customers.append(rec)
             return []
 
-        return [Draft(_CUSTOMERS, rec, "customer.registered", w.now, rec["customer_id"],
-                      "UPSERT", on_done=done)]
+        return [
+            Draft(
+                _CUSTOMERS,
+                rec,
+                "customer.registered",
+                w.now,
+                rec["customer_id"],
+                "UPSERT",
+                on_done=done,
+            )
+        ]
 
     def change(self, out_of_order: bool = False) -> list[Draft]:
         """A customer moves, turns (in)active, changes contact details or is deleted."""
@@ -76,8 +97,9 @@ class CrmSource:
         if not out_of_order and rng.random() < 0.05:
             pool[i] = pool[-1]
             pool.pop()
-            return [Draft(_CUSTOMERS, rec, "customer.deleted", w.now, cid, "DELETE",
-                          allow_reject=False)]
+            return [
+                Draft(_CUSTOMERS, rec, "customer.deleted", w.now, cid, "DELETE", allow_reject=False)
+            ]
         versions = []
         for _ in range(2 if out_of_order else 1):
             rec = self._changed(rec)

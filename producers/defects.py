@@ -99,9 +99,19 @@ DEFAULT_WEIGHTS: Mapping[DefectKind, float] = {
 
 REPAIR_KINDS = frozenset({K.GARBAGE_SUFFIX, K.CURRENCY_FORMAT, K.DATE_FORMAT, K.VIN_FORMAT})
 FIELD_KINDS: tuple[DefectKind, ...] = (
-    K.NULL_REQUIRED, K.GARBAGE_SUFFIX, K.CURRENCY_FORMAT, K.CURRENCY_GARBAGE,
-    K.NEGATIVE_AMOUNT, K.IMPLAUSIBLE_AMOUNT, K.OUT_OF_RANGE, K.IMPOSSIBLE_DATE,
-    K.DATE_FORMAT, K.INVALID_EMAIL, K.INVALID_PHONE, K.VIN_FORMAT, K.VIN_INVALID,
+    K.NULL_REQUIRED,
+    K.GARBAGE_SUFFIX,
+    K.CURRENCY_FORMAT,
+    K.CURRENCY_GARBAGE,
+    K.NEGATIVE_AMOUNT,
+    K.IMPLAUSIBLE_AMOUNT,
+    K.OUT_OF_RANGE,
+    K.IMPOSSIBLE_DATE,
+    K.DATE_FORMAT,
+    K.INVALID_EMAIL,
+    K.INVALID_PHONE,
+    K.VIN_FORMAT,
+    K.VIN_INVALID,
     K.ORPHAN_REFERENCE,
 )
 IMPLAUSIBLE_CEILING_CENTS = 2_000_000_000
@@ -194,7 +204,8 @@ class DefectInjector:
         fits = self._fits.get(key)
         if fits is None:
             fits = [
-                k for k in self._kinds
+                k
+                for k in self._kinds
                 if (allow_reject or k in REPAIR_KINDS) and self._fields(k, spec, None)
             ]
             self._fits[key] = fits
@@ -249,8 +260,11 @@ class DefectInjector:
             c = _cents(value)
             rands, cc = divmod(c, 100)
             raw[field] = rng.choice(
-                (f"R {_spaced(rands, ' ')},{cc:02d}", f"R{rands}.{cc:02d}",
-                 f"ZAR {_spaced(rands, ',')}.{cc:02d}")
+                (
+                    f"R {_spaced(rands, ' ')},{cc:02d}",
+                    f"R{rands}.{cc:02d}",
+                    f"ZAR {_spaced(rands, ',')}.{cc:02d}",
+                )
             )
         elif kind is K.CURRENCY_GARBAGE:
             raw[field] = rng.choice(_GARBAGE_MONEY)
@@ -276,14 +290,24 @@ class DefectInjector:
             y, m, d = value[:4], value[5:7], value[8:10]
             hh = rng.randrange(8, 18)
             raw[field] = rng.choice(
-                (f"{y}/{m}/{d}", f"{d}-{m}-{y}", f"{d}/{m}/{y}", f"{d}-{m}-{y} {hh:02d}:00",
-                 f"{y}-{m}-{d}T{hh:02d}:{rng.randrange(60):02d}:00+02:00")
+                (
+                    f"{y}/{m}/{d}",
+                    f"{d}-{m}-{y}",
+                    f"{d}/{m}/{y}",
+                    f"{d}-{m}-{y} {hh:02d}:00",
+                    f"{y}-{m}-{d}T{hh:02d}:{rng.randrange(60):02d}:00+02:00",
+                )
             )
         elif kind is K.INVALID_EMAIL:
             local, _, domain = value.partition("@")
             raw[field] = rng.choice(
-                (f"{local}.{domain}", f"{local}@@{domain}", f"{local}@",
-                 f"{local}@{domain.split('.')[0]}", f"{local} @{domain}")
+                (
+                    f"{local}.{domain}",
+                    f"{local}@@{domain}",
+                    f"{local}@",
+                    f"{local}@{domain.split('.')[0]}",
+                    f"{local} @{domain}",
+                )
             )
         elif kind is K.INVALID_PHONE:
             raw[field] = rng.choice(_BAD_PHONES)

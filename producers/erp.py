@@ -25,14 +25,32 @@ _INVENTORY = TOPICS["raw.erp.inventory"]
 _COSTS = TOPICS["raw.erp.production_costs"]
 _SERVICE = TOPICS["raw.erp.service_events"]
 _CHANNELS = ("SHOWROOM",) * 12 + ("ONLINE",) * 3 + ("FLEET",) * 2 + ("REFERRAL",) * 3
-_METHODS = (("CASH",) * 8 + ("EFT",) * 20 + ("CARD",) * 4 + ("BANK_FINANCE",) * 45
-            + ("DEALER_FINANCE",) * 15 + ("LEASE",) * 8)
-_WARRANTY_JOBS = ("Cooling system repair", "Water pump replaced", "Thermostat replaced",
-                  "Injector replaced", "Catalytic converter replaced", "ECU reflash",
-                  "Gearbox repair", "Battery module replaced")
-_MAINTENANCE_JOBS = ("Scheduled service 15 000 km", "Scheduled service 30 000 km",
-                     "Brake pads replaced", "Tyres rotated", "Oil and filter change",
-                     "Wheel alignment")
+_METHODS = (
+    ("CASH",) * 8
+    + ("EFT",) * 20
+    + ("CARD",) * 4
+    + ("BANK_FINANCE",) * 45
+    + ("DEALER_FINANCE",) * 15
+    + ("LEASE",) * 8
+)
+_WARRANTY_JOBS = (
+    "Cooling system repair",
+    "Water pump replaced",
+    "Thermostat replaced",
+    "Injector replaced",
+    "Catalytic converter replaced",
+    "ECU reflash",
+    "Gearbox repair",
+    "Battery module replaced",
+)
+_MAINTENANCE_JOBS = (
+    "Scheduled service 15 000 km",
+    "Scheduled service 30 000 km",
+    "Brake pads replaced",
+    "Tyres rotated",
+    "Oil and filter change",
+    "Wheel alignment",
+)
 
 # Called with a sale's facts; returns the finance follow-ups (payments, commission).
 OnSale = Callable[[str, Dealer, int, str], list[Draft]]
@@ -52,8 +70,12 @@ class ErpSource:
     def initial_dealers(self) -> list[Draft]:
         """One UPSERT per dealer; never rejected, so facts can rely on them."""
         w = self.w
-        return [Draft(_DEALERS, d.rec, "dealer.created", w.now, d.dealer_id, "UPSERT",
-                      allow_reject=False) for d in w.dealers]
+        return [
+            Draft(
+                _DEALERS, d.rec, "dealer.created", w.now, d.dealer_id, "UPSERT", allow_reject=False
+            )
+            for d in w.dealers
+        ]
 
     def initial_stock(self, per_line: tuple[int, int]) -> list[Draft]:
         """The opening stock of every line, with production costs and stock levels."""
@@ -83,8 +105,9 @@ class ErpSource:
             "total_cost": money(materials + labour + overhead),
         }
         return [
-            Draft(_VEHICLES, rec, "vehicle.created", w.now, rec["vin"], "UPSERT",
-                  allow_reject=False),
+            Draft(
+                _VEHICLES, rec, "vehicle.created", w.now, rec["vin"], "UPSERT", allow_reject=False
+            ),
             Draft(_COSTS, cost, "production_cost.recorded", w.now, rec["vin"]),
         ]
 
@@ -101,8 +124,9 @@ class ErpSource:
         """The current stock level of a line."""
         w = self.w
         q = len(line.vins)
-        status = "OUT_OF_STOCK" if q == 0 else "LOW_STOCK" if q <= line.reorder_level else (
-            "IN_STOCK")
+        status = (
+            "OUT_OF_STOCK" if q == 0 else "LOW_STOCK" if q <= line.reorder_level else ("IN_STOCK")
+        )
         rec = {
             "inventory_id": line.inventory_id,
             "dealer_id": line.dealer.dealer_id,
@@ -124,9 +148,12 @@ class ErpSource:
         for _ in range(2 if out_of_order else 1):
             _, first, last = w.person()
             code = dealer.rec["dealer_code"].lower()
-            dealer.rec = {**dealer.rec, "contact_name": f"{first} {last}",
-                          "contact_email": w.email(first, last, f"{code}.orionmotors.co.za"),
-                          "contact_phone": w.phone()}
+            dealer.rec = {
+                **dealer.rec,
+                "contact_name": f"{first} {last}",
+                "contact_email": w.email(first, last, f"{code}.orionmotors.co.za"),
+                "contact_phone": w.phone(),
+            }
             versions.append(dealer.rec)
         return w.master_versions(_DEALERS, versions, "dealer.updated", dealer.dealer_id)
 
@@ -189,8 +216,10 @@ class ErpSource:
                 w.in_stock[vin] = vrec
                 return []
             sold = {**vrec, "status": "SOLD", "dealer_id": dealer.dealer_id}
-            out = [Draft(_VEHICLES, sold, "vehicle.sold", w.now, vin, "UPSERT"),
-                   self.inventory(line)]
+            out = [
+                Draft(_VEHICLES, sold, "vehicle.sold", w.now, vin, "UPSERT"),
+                self.inventory(line),
+            ]
             out += self._on_sale(sale_id, dealer, final, method)
             w.add_sold(vin, dealer, vrec["engine_type"] == "ELECTRIC")
             if len(vins) <= line.reorder_level and not line.open_order:
@@ -210,11 +239,17 @@ class ErpSource:
             warranty = rng.random() < 0.1
         sv.service_due = False
         if warranty:
-            kind, job, cost = "WARRANTY_CLAIM", rng.choice(_WARRANTY_JOBS), rng.randrange(
-                200_000, 4_500_000)
+            kind, job, cost = (
+                "WARRANTY_CLAIM",
+                rng.choice(_WARRANTY_JOBS),
+                rng.randrange(200_000, 4_500_000),
+            )
         else:
-            kind, job, cost = "MAINTENANCE", rng.choice(_MAINTENANCE_JOBS), rng.randrange(
-                150_000, 1_200_000)
+            kind, job, cost = (
+                "MAINTENANCE",
+                rng.choice(_MAINTENANCE_JOBS),
+                rng.randrange(150_000, 1_200_000),
+            )
         rec = {
             "service_id": f"SVC-{w.next_id('service'):08d}",
             "vin": sv.vin,
@@ -226,4 +261,3 @@ class ErpSource:
             "cost": money(cost),
         }
         return [Draft(_SERVICE, rec, "service.recorded", w.at, sv.vin)]
-

@@ -36,9 +36,14 @@ _CATEGORIES: dict[str, tuple[int, int, int]] = {
     "TRAVEL": (2, 50_000, 1_500_000),
 }
 _DESCRIPTIONS = {
-    "SALARIES": "Monthly payroll", "RENT": "Premises lease", "UTILITIES": "Electricity and water",
-    "MARKETING": "Regional campaign", "LOGISTICS": "Vehicle transport", "IT": "Software licences",
-    "INSURANCE": "Stock insurance premium", "TRAVEL": "Staff travel",
+    "SALARIES": "Monthly payroll",
+    "RENT": "Premises lease",
+    "UTILITIES": "Electricity and water",
+    "MARKETING": "Regional campaign",
+    "LOGISTICS": "Vehicle transport",
+    "IT": "Software licences",
+    "INSURANCE": "Stock insurance premium",
+    "TRAVEL": "Staff travel",
 }
 
 
@@ -70,8 +75,9 @@ class FinanceSource:
             out += self._payment(sale_id, method, "DEPOSIT", 0, deposit)
             instalment = (final_cents - deposit) // 60
             for n in (1, 2, 3):
-                w.schedule(w.now + n * 30 * DAY_MS, self._instalment,
-                           (sale_id, method, n, instalment))
+                w.schedule(
+                    w.now + n * 30 * DAY_MS, self._instalment, (sale_id, method, n, instalment)
+                )
         return out
 
     def _instalment(self, arg: tuple[str, str, int, int]) -> list[Draft]:
@@ -108,8 +114,11 @@ class FinanceSource:
             r = rng.random()
             final = "COMPLETED" if r < 0.85 else "FAILED" if r < 0.97 else None
             if final is not None:
-                w.schedule(w.now + rng.randrange(1, 5) * DAY_MS, self._status_change,
-                           (rec, final, retry_on_fail))
+                w.schedule(
+                    w.now + rng.randrange(1, 5) * DAY_MS,
+                    self._status_change,
+                    (rec, final, retry_on_fail),
+                )
         elif first == "FAILED" and retry_on_fail:
             w.schedule(w.now + 2 * DAY_MS, self._retry, rec)
         return [Draft(_PAYMENTS, rec, "payment.recorded", w.now, sale_id)]
@@ -124,8 +133,14 @@ class FinanceSource:
 
     def _retry(self, failed: dict[str, Any]) -> list[Draft]:
         cents = int(failed["payment_amount"].replace(".", ""))
-        return self._payment(failed["sale_id"], failed["payment_method"], failed["payment_type"],
-                             failed["instalment_number"], cents, first="COMPLETED")
+        return self._payment(
+            failed["sale_id"],
+            failed["payment_method"],
+            failed["payment_type"],
+            failed["instalment_number"],
+            cents,
+            first="COMPLETED",
+        )
 
     def expense(self) -> list[Draft]:
         """An operating expense booked against a provincial cost centre."""

@@ -55,8 +55,9 @@ class IotSource:
                 codes = [rng.choice(_CODES)]
             if not sv.service_due and rng.random() < (0.5 if sv.faulty else 0.15):
                 sv.service_due = True
-                w.schedule(w.now + rng.randrange(2, 22) * DAY_MS, self._book,
-                           (sv, rng.random() < 0.75))
+                w.schedule(
+                    w.now + rng.randrange(2, 22) * DAY_MS, self._book, (sv, rng.random() < 0.75)
+                )
         rec = {
             "telemetry_id": f"TEL-{w.next_id('telemetry'):010d}",
             "vin": sv.vin,

@@ -69,8 +69,18 @@ class LedgerRecord:
     record per event in its hot loop, and most runs never read most of them.
     """
 
-    __slots__ = ("_expected", "_parts", "defects", "duplicate_of", "event_id", "key", "outcome",
-                 "reason", "seq", "topic")
+    __slots__ = (
+        "_expected",
+        "_parts",
+        "defects",
+        "duplicate_of",
+        "event_id",
+        "key",
+        "outcome",
+        "reason",
+        "seq",
+        "topic",
+    )
 
     def __init__(
         self,

@@ -104,17 +104,35 @@ class Simulation:
         self.iot = IotSource(w, self.erp.service)
         erp, crm, fin, sup, iot = self.erp, self.crm, self.finance, self.supplier, self.iot
         weighted: list[tuple[Callable[[], list[Draft]], int]] = [
-            (iot.reading, 150), (erp.sale, 20), (crm.interaction, 24), (fin.expense, 8),
-            (crm.change, 6), (crm.register, 4), (erp.service, 2), (erp.vehicle_change, 2),
-            (erp.dealer_change, 1), (sup.change, 1),
+            (iot.reading, 150),
+            (erp.sale, 20),
+            (crm.interaction, 24),
+            (fin.expense, 8),
+            (crm.change, 6),
+            (crm.register, 4),
+            (erp.service, 2),
+            (erp.vehicle_change, 2),
+            (erp.dealer_change, 1),
+            (sup.change, 1),
         ]
         self._acts = [fn for fn, n in weighted for _ in range(n)]
         src = config.sources
-        self._late_acts = [fn for fn, s in ((iot.reading, "iot"), (erp.sale, "erp"),
-                                            (erp.service, "erp"), (crm.interaction, "crm"),
-                                            (fin.expense, "finance")) if s in src]
-        self._ooo_acts = [fn for fn, s in ((crm.change, "crm"), (erp.dealer_change, "erp"),
-                                           (sup.change, "supplier")) if s in src]
+        self._late_acts = [
+            fn
+            for fn, s in (
+                (iot.reading, "iot"),
+                (erp.sale, "erp"),
+                (erp.service, "erp"),
+                (crm.interaction, "crm"),
+                (fin.expense, "finance"),
+            )
+            if s in src
+        ]
+        self._ooo_acts = [
+            fn
+            for fn, s in ((crm.change, "crm"), (erp.dealer_change, "erp"), (sup.change, "supplier"))
+            if s in src
+        ]
         total = config.total_events
         customers = 3000 if total is None else max(150, min(3000, total // 25))
         per_line = (2, 7) if total is None or total >= 50_000 else (1, 3)
@@ -222,8 +240,18 @@ class Simulation:
         parts = None
         if outcome is not Outcome.REJECT:
             parts = (d.rec, d.event_type, spec.source_system, t, produced, d.operation)
-        ledger = LedgerRecord(seq, eid, spec.topic, key, () if kind is None else (kind,),
-                              outcome, reason, None, None, parts)
+        ledger = LedgerRecord(
+            seq,
+            eid,
+            spec.topic,
+            key,
+            () if kind is None else (kind,),
+            outcome,
+            reason,
+            None,
+            None,
+            parts,
+        )
         ev = SimEvent(spec.topic, key, raw, None, ledger)
         if kind is None:
             self._remember(ev)
@@ -247,16 +275,34 @@ class Simulation:
         self._seq = seq + 1
         first = orig.ledger.event_id
         if exact:
-            ledger = LedgerRecord(seq, first, orig.topic, orig.key, (K.EXACT_RESEND,),
-                                  Outcome.DUPLICATE, None, first, None)
+            ledger = LedgerRecord(
+                seq,
+                first,
+                orig.topic,
+                orig.key,
+                (K.EXACT_RESEND,),
+                Outcome.DUPLICATE,
+                None,
+                first,
+                None,
+            )
             return SimEvent(orig.topic, orig.key, orig.value, None, ledger)
         assert orig.value is not None
         eid = new_uuid(rng)
         value = dict(orig.value)
         value["event_id"] = eid
         value["produced_at"] = int(self._t) + 20 + int(rng.random() * 2500)
-        ledger = LedgerRecord(seq, eid, orig.topic, orig.key, (K.BUSINESS_DUPLICATE,),
-                              Outcome.DUPLICATE, None, first, None)
+        ledger = LedgerRecord(
+            seq,
+            eid,
+            orig.topic,
+            orig.key,
+            (K.BUSINESS_DUPLICATE,),
+            Outcome.DUPLICATE,
+            None,
+            first,
+            None,
+        )
         return SimEvent(orig.topic, orig.key, value, None, ledger)
 
     def _poison(self) -> SimEvent:
@@ -275,6 +321,15 @@ class Simulation:
             payload = b"\xff\xfe" + rng.randbytes(30)
         seq = self._seq
         self._seq = seq + 1
-        ledger = LedgerRecord(seq, new_uuid(rng), topic, key, (K.POISON,), Outcome.REJECT,
-                              Reason.NOT_WIRE_FORMAT, None, None)
+        ledger = LedgerRecord(
+            seq,
+            new_uuid(rng),
+            topic,
+            key,
+            (K.POISON,),
+            Outcome.REJECT,
+            Reason.NOT_WIRE_FORMAT,
+            None,
+            None,
+        )
         return SimEvent(topic, key, None, payload, ledger)

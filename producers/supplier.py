@@ -36,8 +36,18 @@ class SupplierSource:
     def initial_suppliers(self) -> list[Draft]:
         """One UPSERT per supplier; never rejected, so orders can rely on them."""
         w = self.w
-        return [Draft(_SUPPLIERS, s.rec, "supplier.created", w.now, s.supplier_id, "UPSERT",
-                      allow_reject=False) for s in w.suppliers]
+        return [
+            Draft(
+                _SUPPLIERS,
+                s.rec,
+                "supplier.created",
+                w.now,
+                s.supplier_id,
+                "UPSERT",
+                allow_reject=False,
+            )
+            for s in w.suppliers
+        ]
 
     def change(self, out_of_order: bool = False) -> list[Draft]:
         """A supplier's contact details change."""
@@ -47,8 +57,11 @@ class SupplierSource:
         for _ in range(2 if out_of_order else 1):
             _, first, last = w.person()
             domain = s.rec["contact_email"].partition("@")[2]
-            s.rec = {**s.rec, "contact_email": w.email(first, last, domain),
-                     "contact_phone": w.phone()}
+            s.rec = {
+                **s.rec,
+                "contact_email": w.email(first, last, domain),
+                "contact_phone": w.phone(),
+            }
             versions.append(s.rec)
         return w.master_versions(_SUPPLIERS, versions, "supplier.updated", s.supplier_id)
 
@@ -87,8 +100,13 @@ class SupplierSource:
 
     def _status(self, rec: dict[str, Any], **changes: Any) -> Draft:
         new = {**rec, **changes}
-        return Draft(_PROCUREMENT, new, f"procurement.{changes['status'].lower()}", self.w.now,
-                     rec["procurement_id"])
+        return Draft(
+            _PROCUREMENT,
+            new,
+            f"procurement.{changes['status'].lower()}",
+            self.w.now,
+            rec["procurement_id"],
+        )
 
     def _cancel(self, arg: tuple[dict[str, Any], StockLine]) -> list[Draft]:
         rec, line = arg
@@ -101,6 +119,5 @@ class SupplierSource:
     def _deliver(self, arg: tuple[dict[str, Any], StockLine]) -> list[Draft]:
         rec, line = arg
         w = self.w
-        done = self._status(rec, status="DELIVERED",
-                            actual_delivery_date=w.fmt.sast_date(w.now))
+        done = self._status(rec, status="DELIVERED", actual_delivery_date=w.fmt.sast_date(w.now))
         return [done, *self.deliver(line, rec["quantity"])]

@@ -35,11 +35,41 @@ __all__ = ["MAX_CUSTOMERS", "Dealer", "SoldVehicle", "StockLine", "Supplier", "W
 MAX_CUSTOMERS = 20_000
 """Registrations pause while this many customers are in the pool (memory stays flat)."""
 _AFRIKAANS = (
-    "Van der Merwe", "Botha", "Pretorius", "Nel", "Steyn", "Du Plessis", "Venter", "Kruger",
-    "Joubert", "Coetzee", "Van Wyk", "Smit", "Fourie", "Du Toit", "Swanepoel", "Jacobs",
+    "Van der Merwe",
+    "Botha",
+    "Pretorius",
+    "Nel",
+    "Steyn",
+    "Du Plessis",
+    "Venter",
+    "Kruger",
+    "Joubert",
+    "Coetzee",
+    "Van Wyk",
+    "Smit",
+    "Fourie",
+    "Du Toit",
+    "Swanepoel",
+    "Jacobs",
 )
-_MOBILE = ("60", "61", "62", "63", "64", "71", "72", "73", "74", "76", "78", "79", "81", "82",
-           "83", "84")
+_MOBILE = (
+    "60",
+    "61",
+    "62",
+    "63",
+    "64",
+    "71",
+    "72",
+    "73",
+    "74",
+    "76",
+    "78",
+    "79",
+    "81",
+    "82",
+    "83",
+    "84",
+)
 _MAIL = ("gmail.com", "outlook.com", "webmail.co.za", "mweb.co.za", "yahoo.com", "icloud.com")
 _SUPPLIER_COUNTRIES = ("South Africa",) * 7 + ("Germany", "Japan", "China", "India", "Thailand")
 _BRANCHES = ("North", "Central", "East", "West", "Motor City", "Auto Park")
@@ -124,21 +154,33 @@ class World:
         fk = Faker(["zu_ZA", "en_GB"])
         fk.seed_instance(seed)
         zu, en = fk["zu_ZA"], fk["en_GB"]
-        self.first_f = sorted({zu.first_name_female() for _ in range(120)}
-                              | {en.first_name_female() for _ in range(80)})
-        self.first_m = sorted({zu.first_name_male() for _ in range(120)}
-                              | {en.first_name_male() for _ in range(80)})
-        self.last = sorted({zu.last_name() for _ in range(150)}
-                           | {en.last_name() for _ in range(80)} | set(_AFRIKAANS))
-        self.streets = sorted({f"{zu.street_name()} {rng.choice(('Street', 'Road', 'Avenue'))}"
-                               for _ in range(80)} | {en.street_name() for _ in range(80)})
-        self.suburbs = sorted({f"{zu.last_name()}{rng.choice(('ville', ' Park', ' Heights'))}"
-                               for _ in range(60)})
-        self.companies = sorted({zu.company() for _ in range(20)}
-                                | {en.company() for _ in range(20)})
+        self.first_f = sorted(
+            {zu.first_name_female() for _ in range(120)}
+            | {en.first_name_female() for _ in range(80)}
+        )
+        self.first_m = sorted(
+            {zu.first_name_male() for _ in range(120)} | {en.first_name_male() for _ in range(80)}
+        )
+        self.last = sorted(
+            {zu.last_name() for _ in range(150)}
+            | {en.last_name() for _ in range(80)}
+            | set(_AFRIKAANS)
+        )
+        self.streets = sorted(
+            {f"{zu.street_name()} {rng.choice(('Street', 'Road', 'Avenue'))}" for _ in range(80)}
+            | {en.street_name() for _ in range(80)}
+        )
+        self.suburbs = sorted(
+            {f"{zu.last_name()}{rng.choice(('ville', ' Park', ' Heights'))}" for _ in range(60)}
+        )
+        self.companies = sorted(
+            {zu.company() for _ in range(20)} | {en.company() for _ in range(20)}
+        )
         self._slugs = {n: _slug(n) for n in (*self.first_f, *self.first_m, *self.last)}
-        city_w = [PROVINCES[c.province] * 12 // sum(x.province == c.province for x in CITIES)
-                  for c in CITIES]
+        city_w = [
+            PROVINCES[c.province] * 12 // sum(x.province == c.province for x in CITIES)
+            for c in CITIES
+        ]
         self.city_pick: list[City] = _expand(list(CITIES), city_w)
         self.model_pick: list[Model] = _expand(list(MODELS), [m.popularity for m in MODELS])
         self.dealers: list[Dealer] = []
@@ -223,10 +265,20 @@ class World:
         """(gender, first name, last name)."""
         rng = self.rng
         r = rng.random()
-        gender = "FEMALE" if r < 0.49 else "MALE" if r < 0.97 else "OTHER" if r < 0.98 else (
-            "UNDISCLOSED")
-        pool = self.first_f if gender == "FEMALE" or (gender != "MALE" and r > 0.99) else (
-            self.first_m)
+        gender = (
+            "FEMALE"
+            if r < 0.49
+            else "MALE"
+            if r < 0.97
+            else "OTHER"
+            if r < 0.98
+            else ("UNDISCLOSED")
+        )
+        pool = (
+            self.first_f
+            if gender == "FEMALE" or (gender != "MALE" and r > 0.99)
+            else (self.first_m)
+        )
         return gender, rng.choice(pool), rng.choice(self.last)
 
     def email(self, first: str, last: str, domain: str | None = None) -> str:
@@ -285,8 +337,9 @@ class World:
                     "dealer_id": dealer_id,
                     "dealer_name": f"Orion Motors {city.name} {rng.choice(_BRANCHES)}",
                     "dealer_code": code,
-                    "dealer_type": rng.choice(("FRANCHISE", "FRANCHISE", "INDEPENDENT",
-                                               "FLEET_CENTRE")),
+                    "dealer_type": rng.choice(
+                        ("FRANCHISE", "FRANCHISE", "INDEPENDENT", "FLEET_CENTRE")
+                    ),
                     "contact_name": f"{first} {last}",
                     "contact_email": self.email(first, last, f"{code.lower()}.orionmotors.co.za"),
                     "contact_phone": self.phone(),
@@ -303,12 +356,18 @@ class World:
                 dealer = Dealer(dealer_id, city, rec, bp)
                 models = {m.code: m for m in rng.sample(self.model_pick, 12)}
                 for m in models.values():
-                    line = StockLine(f"INV-{dealer_id}-{m.code}", dealer, m,
-                                     rng.randrange(1, 4), rng.randrange(3, 9))
+                    line = StockLine(
+                        f"INV-{dealer_id}-{m.code}",
+                        dealer,
+                        m,
+                        rng.randrange(1, 4),
+                        rng.randrange(3, 9),
+                    )
                     dealer.lines.append(line)
                     self.lines.append(line)
-                dealer.line_pick = _expand(dealer.lines, [ln.model.popularity for ln in
-                                                          dealer.lines])
+                dealer.line_pick = _expand(
+                    dealer.lines, [ln.model.popularity for ln in dealer.lines]
+                )
                 self.dealers.append(dealer)
                 self.dealers_by_province[province].append(dealer)
                 self.dealer_pick.extend([dealer] * max(1, weight // per_province))
@@ -368,8 +427,15 @@ class World:
     def add_sold(self, vin: str, dealer: Dealer, electric: bool) -> None:
         """A vehicle leaves the showroom; the oldest beyond the window is forgotten."""
         rng = self.rng
-        sv = SoldVehicle(vin, dealer, rng.randrange(5, 60), rng.random() < 0.08, electric,
-                         dealer.city.lat, dealer.city.lon)
+        sv = SoldVehicle(
+            vin,
+            dealer,
+            rng.randrange(5, 60),
+            rng.random() < 0.08,
+            electric,
+            dealer.city.lat,
+            dealer.city.lon,
+        )
         if len(self.sold) < self._sold_cap:
             self.sold.append(sv)
         else:

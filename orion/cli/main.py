@@ -13,6 +13,8 @@ import typer
 
 from orion.cli import admin, s3sink, stack, warehouse
 from orion.cli.console import err
+from orion.cli.demo import demo
+from orion.cli.process import process
 from orion.cli.produce import produce
 from orion.cli.replay import lag, replay_app
 from orion.exceptions import OrionError
@@ -27,6 +29,7 @@ app.add_typer(stack.app, name="stack")
 app.add_typer(admin.topics_app, name="topics")
 app.add_typer(admin.schemas_app, name="schemas")
 app.command()(produce)
+app.command()(process)
 app.command()(lag)
 app.add_typer(replay_app, name="replay")
 app.add_typer(s3sink.sink_app, name="sink")
@@ -35,6 +38,7 @@ replay_app.command("archive")(s3sink.replay_archive)
 app.add_typer(warehouse.warehouse_app, name="warehouse")
 s3sink.sink_app.command("warehouse")(warehouse.sink_warehouse)
 app.command()(warehouse.report)
+app.command()(demo)
 
 
 def main() -> None:

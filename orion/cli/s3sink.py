@@ -37,10 +37,10 @@ sink_app = typer.Typer(help="Sinks that consume the pipeline's topics.", no_args
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dh])\s*$")
 
 
-def parse_topics(value: str | None) -> tuple[str, ...]:
-    """Comma-separated topics, or every ``raw.*`` topic of the catalog."""
+def parse_topics(value: str | None, prefix: str = "") -> tuple[str, ...]:
+    """Comma-separated topics (full names), or every ``raw.*`` topic under the prefix."""
     if value is None:
-        return tuple(e.topic("raw") for e in entities())
+        return tuple(prefix + e.topic("raw") for e in entities())
     topics = tuple(t.strip() for t in value.split(",") if t.strip())
     if not topics:
         raise ConfigurationError("--topics is empty", fix="name at least one topic")
@@ -81,7 +81,9 @@ def sink_s3(
     topics: Annotated[
         str | None, typer.Option(help="comma-separated topics (default: every raw.* topic)")
     ] = None,
-    group: Annotated[str, typer.Option(help="consumer group")] = "orion-s3-sink",
+    group: Annotated[
+        str, typer.Option(help="consumer group (put under ORION_TOPIC_PREFIX)")
+    ] = "orion-s3-sink",
     instance_id: Annotated[
         str | None,
         typer.Option(help="static group member id (e.g. the pod name): fast restarts"),
@@ -102,8 +104,8 @@ def sink_s3(
 
     settings = load_settings()
     config = S3SinkConfig(
-        topics=parse_topics(topics),
-        group=group,
+        topics=parse_topics(topics, settings.topic_prefix),
+        group=settings.topic_prefix + group,
         instance_id=instance_id,
         limits=BatchLimits(
             max_records=max_records, max_bytes=int(max_mib * 1024 * 1024), max_age_s=max_age

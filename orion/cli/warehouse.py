@@ -85,7 +85,9 @@ def sink_warehouse(
     topics: Annotated[
         str | None, typer.Option(help="comma-separated clean topics (default: every clean.*)")
     ] = None,
-    group: Annotated[str, typer.Option(help="consumer group")] = "orion-warehouse-sink",
+    group: Annotated[
+        str, typer.Option(help="consumer group (put under ORION_TOPIC_PREFIX)")
+    ] = "orion-warehouse-sink",
     instance_id: Annotated[
         str | None, typer.Option(help="static group member id (e.g. the pod name): fast restarts")
     ] = None,
@@ -107,7 +109,7 @@ def sink_warehouse(
     config = WarehouseSinkConfig(
         topics=chosen,
         topic_prefix=settings.topic_prefix,
-        group=group,
+        group=settings.topic_prefix + group,
         instance_id=instance_id,
         max_records=max_records,
         max_wait_s=max_wait,

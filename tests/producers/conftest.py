@@ -18,8 +18,9 @@ ALL = frozenset(SOURCES)
 
 def run(n: int, seed: int = 42, **kw: Any) -> list[SimEvent]:
     """The first ``n`` events of a run over all sources."""
-    return list(simulate(SimulationConfig(sources=kw.pop("sources", ALL), seed=seed,
-                                          total_events=n, **kw)))
+    return list(
+        simulate(SimulationConfig(sources=kw.pop("sources", ALL), seed=seed, total_events=n, **kw))
+    )
 
 
 @pytest.fixture(scope="session")
@@ -65,5 +66,7 @@ def ledger_lines(evs: list[SimEvent]) -> list[str]:
 
 def values_json(evs: list[SimEvent]) -> list[str]:
     """The wire values of a run, as JSON (poison as hex)."""
-    return [json.dumps(e.value, sort_keys=True) if e.value is not None else (e.poison or b"").hex()
-            for e in evs]
+    return [
+        json.dumps(e.value, sort_keys=True) if e.value is not None else (e.poison or b"").hex()
+        for e in evs
+    ]

@@ -36,8 +36,11 @@ def _date(s: str) -> str:
 def _changed(e: SimEvent) -> list[str]:
     exp = e.ledger.expected
     assert e.value is not None and exp is not None
-    return [f for f in TOPICS[e.topic].business if e.value[f] != exp[f]
-            and not isinstance(exp[f], int | float)]
+    return [
+        f
+        for f in TOPICS[e.topic].business
+        if e.value[f] != exp[f] and not isinstance(exp[f], int | float)
+    ]
 
 
 def test_repairs_are_exact(events: list[SimEvent]) -> None:
@@ -55,8 +58,12 @@ def test_repairs_are_exact(events: list[SimEvent]) -> None:
         elif kind is DefectKind.GARBAGE_SUFFIX:
             assert raw == want + "??"
         seen.add(kind)
-    assert seen == {DefectKind.CURRENCY_FORMAT, DefectKind.DATE_FORMAT,
-                    DefectKind.GARBAGE_SUFFIX, DefectKind.VIN_FORMAT}
+    assert seen == {
+        DefectKind.CURRENCY_FORMAT,
+        DefectKind.DATE_FORMAT,
+        DefectKind.GARBAGE_SUFFIX,
+        DefectKind.VIN_FORMAT,
+    }
 
 
 def test_rejects_carry_their_reason(events: list[SimEvent]) -> None:
@@ -82,8 +89,9 @@ def test_rejects_carry_their_reason(events: list[SimEvent]) -> None:
             email = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
             assert not all(re.fullmatch(email, v[f]) for f in spec.emails)
         elif kind is DefectKind.INVALID_PHONE:
-            assert not all(re.fullmatch(r"(\+27|0)[1-8]\d{8}", re.sub(r"[\s-]", "", v[f]))
-                           for f in spec.phones)
+            assert not all(
+                re.fullmatch(r"(\+27|0)[1-8]\d{8}", re.sub(r"[\s-]", "", v[f])) for f in spec.phones
+            )
         elif kind is DefectKind.OUT_OF_RANGE and r is Reason.OUT_OF_RANGE:
             assert any(v[f] is not None and float(v[f]) not in _RANGES[f] for f, _ in spec.ranges)
 
@@ -96,8 +104,12 @@ class _Range:
         return self.lo <= x <= self.hi
 
 
-_RANGES = {"speed_kmh": _Range(0, 350), "fuel_level_pct": _Range(0, 100),
-           "engine_temp_c": _Range(-50, 250), "model_year": _Range(1980, 2100)}
+_RANGES = {
+    "speed_kmh": _Range(0, 350),
+    "fuel_level_pct": _Range(0, 100),
+    "engine_temp_c": _Range(-50, 250),
+    "model_year": _Range(1980, 2100),
+}
 
 
 def _raises(fn: object, arg: str) -> bool:
@@ -121,5 +133,6 @@ def test_duplicates_point_at_their_first_copy(events: list[SimEvent]) -> None:
         else:
             strip = {"event_id", "produced_at"}
             assert {k: v for k, v in e.value.items() if k not in strip} == {
-                k: v for k, v in first.value.items() if k not in strip}
+                k: v for k, v in first.value.items() if k not in strip
+            }
             assert e.ledger.event_id != first.ledger.event_id

@@ -20,8 +20,17 @@ def test_round_trip_and_format(tmp_path: Path, events: list[SimEvent]) -> None:
     for line in lines[:200]:
         d = json.loads(line)
         assert line == json.dumps(d, sort_keys=True, separators=(",", ":"))
-        assert set(d) == {"seq", "event_id", "topic", "key", "defects", "outcome", "reason",
-                          "duplicate_of", "expected"}
+        assert set(d) == {
+            "seq",
+            "event_id",
+            "topic",
+            "key",
+            "defects",
+            "outcome",
+            "reason",
+            "duplicate_of",
+            "expected",
+        }
     back = list(read_ledger(path))
     assert back == [e.ledger for e in sample]
     assert [r.to_json() for r in back] == lines

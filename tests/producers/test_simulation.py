@@ -94,8 +94,11 @@ def test_per_kind_rates_are_configurable(make_run: Callable[..., list[SimEvent]]
 
 
 def test_timeline_covers_start_to_end(events: list[SimEvent]) -> None:
-    sale_dates = [e.ledger.expected["sale_date"] for e in events
-                  if e.topic == "raw.erp.sales" and e.ledger.expected]
+    sale_dates = [
+        e.ledger.expected["sale_date"]
+        for e in events
+        if e.topic == "raw.erp.sales" and e.ledger.expected
+    ]
     assert min(sale_dates) >= "2025-03-01"
     assert "2026-02-01" <= max(sale_dates) <= "2026-02-28"
 
@@ -113,8 +116,9 @@ def test_master_data_comes_first(events: list[SimEvent]) -> None:
 def test_source_subset_and_endless_mode() -> None:
     evs = list(itertools.islice(simulate(SimulationConfig(sources=frozenset({"iot"}))), 3000))
     assert {e.topic for e in evs} == {"raw.iot.telemetry"}
-    cfg = SimulationConfig(sources=ALL, start=date(2025, 3, 1), end=date(2025, 3, 2),
-                           events_per_day=500)
+    cfg = SimulationConfig(
+        sources=ALL, start=date(2025, 3, 1), end=date(2025, 3, 2), events_per_day=500
+    )
     evs = list(itertools.islice(simulate(cfg), 12_000))
     assert max(e.value["event_time"] for e in evs if e.value) > 1_741_000_000_000 + 10 * 86_400_000
 

@@ -21,7 +21,8 @@ def test_made_vins_are_valid_and_distinct(serial: int) -> None:
     assert vin != make_vin("STR1A", 2025, "R", serial + 1)
 
 
-@pytest.mark.parametrize("bad", ["", "ADRSTR1A4SR00012", "ADRSTR1A4SR0001234", "ADRSTR1A4SR00012I",
-                                 "adrstr1a4sr000123"])
+@pytest.mark.parametrize(
+    "bad", ["", "ADRSTR1A4SR00012", "ADRSTR1A4SR0001234", "ADRSTR1A4SR00012I", "adrstr1a4sr000123"]
+)
 def test_malformed(bad: str) -> None:
     assert not is_valid_vin(bad)

@@ -59,8 +59,11 @@ def test_orphans_never_resolve(events: list[SimEvent]) -> None:
 
 
 def test_vins_valid_and_bad_vins_really_bad(events: list[SimEvent]) -> None:
-    vins = [e.ledger.expected["vin"] for e in events
-            if e.topic == "raw.erp.vehicles" and e.ledger.expected]
+    vins = [
+        e.ledger.expected["vin"]
+        for e in events
+        if e.topic == "raw.erp.vehicles" and e.ledger.expected
+    ]
     assert len(vins) > 500 and all(is_valid_vin(v) for v in vins)
     bad = [e for e in events if DefectKind.VIN_INVALID in e.ledger.defects]
     fixable = [e for e in events if DefectKind.VIN_FORMAT in e.ledger.defects]
@@ -121,8 +124,11 @@ def test_payments_change_status_and_procurement_misbehaves(events: list[SimEvent
 
 
 def test_stock_runs_low_and_out(events: list[SimEvent]) -> None:
-    status = {e.ledger.expected["stock_status"] for e in events
-              if e.topic == "raw.erp.inventory" and e.ledger.expected}
+    status = {
+        e.ledger.expected["stock_status"]
+        for e in events
+        if e.topic == "raw.erp.inventory" and e.ledger.expected
+    }
     assert status == {"IN_STOCK", "LOW_STOCK", "OUT_OF_STOCK"}
 
 

@@ -86,5 +86,6 @@ def test_raw_is_permissive_and_clean_is_strict(stem: str) -> None:
     money = [t for t in clean.values() if isinstance(t, dict) and t.get("logicalType") == "decimal"]
     for t in money:
         assert (t["precision"], t["scale"]) == (18, 2)
-    assert all(t != ["null", "string"] for n, t in clean.items() if n in TOPICS[
-        f"raw.{stem}"].required)
+    assert all(
+        t != ["null", "string"] for n, t in clean.items() if n in TOPICS[f"raw.{stem}"].required
+    )
