@@ -27,8 +27,9 @@ stack-up: deps
 stack-down: venv
 	$(BIN)/orion stack down
 
+# The main job end to end: DEMO_EVENTS=N changes the size (default 100000).
 demo: stack-up
-	$(BIN)/orion stack status
+	$(BIN)/orion demo
 
 test: deps
 	$(BIN)/orion stack up

@@ -169,10 +169,12 @@ def _warehouse_rows(dsn: str) -> dict[str, int]:
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
+            # Star-schema tables only: no partitions, change logs or the calendar.
             cur.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                "'warehouse' AND table_type = 'BASE TABLE' AND table_name ~ '^(dim|fact)_'"
-                " AND table_name <> 'dim_date' ORDER BY 1"
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = 'warehouse' AND c.relkind IN ('r', 'p')"
+                " AND NOT c.relispartition AND c.relname ~ '^(dim|fact)_'"
+                " AND c.relname !~ '_changes$' AND c.relname <> 'dim_date' ORDER BY 1"
             )
             names = [r[0] for r in cur.fetchall()]
             rows = {}
