@@ -28,6 +28,7 @@ import psycopg2
 from confluent_kafka import Consumer, TopicPartition
 from psycopg2 import sql
 
+from orion import deadletter
 from orion.catalog import entities
 from orion.exceptions import OrionError
 from orion.ops import offsets, sink_offsets
@@ -39,6 +40,7 @@ SERVICES = {
     "processor": ["process"],
     "sink-s3": ["sink", "s3"],
     "sink-warehouse": ["sink", "warehouse"],
+    "lag-exporter": ["lag", "--serve"],
 }
 Report = Callable[[str], None]
 
@@ -158,7 +160,7 @@ def _dead_letters(settings: OrionSettings, prefix: str) -> Counter[str]:
             idle = 0 if batch else idle + 1
             for msg in batch:
                 if msg.error() is None:
-                    reason = dict(msg.headers() or []).get("orion.reason") or b"?"
+                    reason = dict(msg.headers() or []).get(deadletter.REASON) or b"?"
                     counts[reason.decode() if isinstance(reason, bytes) else reason] += 1
     finally:
         consumer.close()
@@ -207,9 +209,18 @@ def _bronze_objects(settings: OrionSettings, prefix: str) -> int:
 
 
 def run_demo(
-    settings: OrionSettings, events: int, seed: int, workdir: Path, report: Report
+    settings: OrionSettings,
+    events: int,
+    seed: int,
+    workdir: Path,
+    report: Report,
+    while_running: Callable[[str, str], None] | None = None,
 ) -> tuple[DemoSummary, str]:
-    """Run the whole pipeline once; returns the summary and the finance report's text."""
+    """Run the whole pipeline once; returns the summary and the finance report's text.
+
+    ``while_running(prefix, dsn)`` is called once everything has caught up and
+    before the services stop (the dashboard test queries Prometheus there).
+    """
     started = time.monotonic()
     prefix = time.strftime("demo%Y%m%d%H%M%S.")
     run_dir = workdir / prefix.rstrip(".")
@@ -228,6 +239,7 @@ def run_demo(
             "processor": ["--data-dir", str(run_dir / "processor")],
             "sink-s3": ["--max-age", "5"],
             "sink-warehouse": [],
+            "lag-exporter": [],
         }
         for name, args in SERVICES.items():
             procs[name] = _start(name, [*args, *extra[name]], env, run_dir)
@@ -267,6 +279,8 @@ def run_demo(
                 last_note = time.monotonic()
             time.sleep(2)
         report("caught up")
+        if while_running is not None:
+            while_running(prefix, dsn)
     finally:
         _stop(procs)
 

@@ -7,11 +7,12 @@ filter by reason without decoding anything.
 
 from __future__ import annotations
 
+from orion import deadletter as h
 from orion.reasons import Reason
 
 __all__ = ["HEADER_REASON", "dlq_headers"]
 
-HEADER_REASON = "orion.reason"
+HEADER_REASON = h.REASON
 
 
 def dlq_headers(
@@ -26,12 +27,12 @@ def dlq_headers(
 ) -> list[tuple[str, bytes]]:
     """Headers of one dead letter (all UTF-8 text)."""
     return [
-        (HEADER_REASON, reason.value.encode()),
-        ("orion.rule", rule.encode()),
-        ("orion.source.topic", topic.encode()),
-        ("orion.source.partition", str(partition).encode()),
-        ("orion.source.offset", str(offset).encode()),
-        ("orion.source.timestamp", str(timestamp_ms if timestamp_ms is not None else "").encode()),
-        ("orion.exception.class", exc_class.encode()),
-        ("orion.exception.message", message[:1000].encode("utf-8", "replace")),
+        (h.REASON, reason.value.encode()),
+        (h.RULE, rule.encode()),
+        (h.SOURCE_TOPIC, topic.encode()),
+        (h.SOURCE_PARTITION, str(partition).encode()),
+        (h.SOURCE_OFFSET, str(offset).encode()),
+        (h.SOURCE_TIMESTAMP, str(timestamp_ms if timestamp_ms is not None else "").encode()),
+        (h.EXCEPTION_CLASS, exc_class.encode()),
+        (h.EXCEPTION_MESSAGE, message[:1000].encode("utf-8", "replace")),
     ]

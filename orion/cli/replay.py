@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orion.cli.console import out
+from orion.cli.console import err, out
 from orion.cli.service import service, stop_on_signals
 from orion.exceptions import ConfigurationError
 from orion.ops import exporter, offsets, sink_offsets
@@ -149,3 +149,46 @@ def _serve_lag(settings: OrionSettings) -> None:
     REGISTRY.register(exporter.LagCollector(settings.kafka_bootstrap, settings.database_dsn))
     with service("lag-exporter", settings), stop_on_signals() as stop:
         stop.wait()
+
+
+@replay_app.command("dlq")
+def replay_dlq(
+    topic: Annotated[str, typer.Option(help="the DLQ topic, e.g. dlq.erp.sales")],
+    reason: Annotated[str | None, typer.Option(help="only dead letters with this reason")] = None,
+    execute: Annotated[
+        bool, typer.Option("--execute", help="re-publish; without it, only count")
+    ] = False,
+) -> None:
+    """Re-feed dead letters to their raw topics so the processors judge them again."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from orion.ops.dlq_replay import replay_dlq as run
+
+    settings = load_settings()
+    progress = Progress(
+        TextColumn("dead letters"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    )
+    with progress:
+        task = progress.add_task("read", total=None)
+        result = run(
+            settings,
+            settings.topic(topic),
+            reason,
+            execute=execute,
+            on_progress=lambda n, total: progress.update(task, completed=n, total=total),
+        )
+    table = Table(
+        title=f"dead letters of {topic}" + ("" if execute else " (count only: add --execute)")
+    )
+    table.add_column("reason")
+    table.add_column("records", justify="right")
+    for code, n in sorted(result.by_reason.items()):
+        table.add_row(code, str(n))
+    out.print(table)
+    out.print(
+        f"read {result.read}, matched {sum(result.by_reason.values())}, re-published {result.sent}"
+    )
