@@ -93,14 +93,14 @@ def _fresh_database(settings: OrionSettings) -> str:
 
 
 def _start(name: str, args: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
-    log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
-    return subprocess.Popen(
-        [sys.executable, "-m", "orion", *args],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
+    with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "orion", *args],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
