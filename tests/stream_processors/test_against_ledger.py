@@ -52,6 +52,7 @@ def test_one_worker(
     assert_matches_ledger(settings, topic_namespace, ledger)
 
 
+@pytest.mark.known_broken
 @pytest.mark.xfail(
     reason="seen 2026-11: after SIGKILL a restarted worker crashed in Faust table recovery "
     "(ConsistencyError: persisted changelog offset above the read_committed high-water) "
@@ -73,6 +74,7 @@ def test_worker_killed_twice_with_sigkill(
     assert_matches_ledger(settings, topic_namespace, ledger)
 
 
+@pytest.mark.known_broken
 @pytest.mark.xfail(
     reason="seen 2026-11: 2 of 50 000 wrong around the rebalance (one payment lost, one "
     "business duplicate kept): state handed over mid-transaction",
