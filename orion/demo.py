@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import boto3
 import psycopg2
 from confluent_kafka import Consumer, TopicPartition
 from psycopg2 import sql
 
 from orion import deadletter
+from orion import s3 as orion_s3
 from orion.catalog import entities
 from orion.exceptions import OrionError
 from orion.ops import offsets, sink_offsets
@@ -192,13 +192,7 @@ def _warehouse_rows(dsn: str) -> dict[str, int]:
 
 
 def _bronze_objects(settings: OrionSettings, prefix: str) -> int:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint,
-        aws_access_key_id=settings.s3_access_key,
-        aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
-        region_name=settings.s3_region,
-    )
+    s3 = orion_s3.client(settings)
     count = 0
     for e in entities():
         pages = s3.get_paginator("list_objects_v2").paginate(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from typing import Annotated
 
 import typer
@@ -29,7 +28,7 @@ from rich.table import Table
 from orion.catalog import entities
 from orion.cli.console import err, out
 from orion.cli.service import service, stop_on_signals
-from orion.exceptions import ConfigurationError, OrionError
+from orion.exceptions import ConfigurationError
 from orion.settings import load_settings
 
 sink_app = typer.Typer(help="Sinks that consume the pipeline's topics.", no_args_is_help=True)
@@ -214,22 +213,3 @@ def replay_archive(
         f"replayed {stats.records} records from {stats.objects} objects to "
         f"{target_topic or topic} ({stats.duplicates} duplicate offsets skipped)"
     )
-
-
-def _standalone() -> typer.Typer:
-    """These commands without orion/cli/main.py, with the same error handling."""
-    app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
-    app.add_typer(sink_app, name="sink")
-    app.command("archive")(archive)
-    replay = typer.Typer(no_args_is_help=True)
-    replay.command("archive")(replay_archive)
-    app.add_typer(replay, name="replay")
-    return app
-
-
-if __name__ == "__main__":
-    try:
-        _standalone()()
-    except OrionError as e:
-        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
-        sys.exit(1)

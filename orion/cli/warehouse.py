@@ -22,7 +22,6 @@ from rich.table import Table
 
 from orion.cli.console import err, out
 from orion.cli.service import service, stop_on_signals
-from orion.exceptions import OrionError
 from orion.settings import load_settings
 
 warehouse_app = typer.Typer(
@@ -192,24 +191,3 @@ def report(
 def _numeric(a: Any, column: str) -> bool:
     i = a.columns.index(column)
     return any(isinstance(r[i], int | float | Decimal) for r in a.rows)
-
-
-# Standalone entry point: `python -m orion.cli.warehouse ...`.
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
-app.add_typer(warehouse_app, name="warehouse")
-_sink = typer.Typer(no_args_is_help=True)
-_sink.command("warehouse")(sink_warehouse)
-app.add_typer(_sink, name="sink")
-app.command("report")(report)
-
-
-def main() -> None:
-    try:
-        app()
-    except OrionError as e:
-        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
-        sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from orion import s3 as orion_s3
 from orion.exceptions import ConfigurationError, OrionError, TransientError
 from orion.settings import OrionSettings
 from sinks.s3 import metrics
@@ -76,21 +75,7 @@ class RetryPolicy:
 
 def s3_client(settings: OrionSettings, *, timeout_s: float = 10.0) -> S3Client:
     """A boto3 client without botocore's own retries: :class:`S3Storage` retries and counts."""
-    client: S3Client = boto3.client(
-        "s3",
-        endpoint_url=settings.s3_endpoint,
-        aws_access_key_id=settings.s3_access_key,
-        aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
-        region_name=settings.s3_region,
-        config=Config(
-            retries={"max_attempts": 1, "mode": "standard"},
-            connect_timeout=min(timeout_s, 3.0),
-            read_timeout=timeout_s,
-            max_pool_connections=16,
-            s3={"addressing_style": "path"},
-        ),
-    )
-    return client
+    return orion_s3.client(settings, timeout_s=timeout_s, attempts=1)
 
 
 def _code(error: ClientError) -> str:

@@ -214,11 +214,8 @@ def assert_exactly_once(
 
 
 def sink_entry() -> list[str]:
-    """``python -m orion`` once orion/cli/main.py has the sink commands, else this module's own."""
-    from orion.cli.main import app
-
-    wired = any(g.name == "sink" for g in app.registered_groups)
-    return [sys.executable, "-m", "orion" if wired else "orion.cli.s3sink"]
+    """The ``orion`` command, through its own entry point."""
+    return [sys.executable, "-m", "orion"]
 
 
 def orion_cli(

@@ -86,13 +86,10 @@ def clean_events(seed: int, total: int) -> list[tuple[str, str, dict[str, Any]]]
 
 
 def cli_entry() -> list[str]:
-    """``python -m orion`` once orion/cli/main.py has the warehouse commands, else their module."""
+    """The ``orion`` command, through its own entry point."""
     import sys
 
-    from orion.cli.main import app
-
-    wired = any(g.name == "warehouse" for g in app.registered_groups)
-    return [sys.executable, "-m", "orion" if wired else "orion.cli.warehouse"]
+    return [sys.executable, "-m", "orion"]
 
 
 def migrated(dsn: str) -> str:
