@@ -37,10 +37,11 @@ test: deps
 	promtool test rules deploy/prometheus/tests/*.yml
 	$(BIN)/pytest
 
-check: venv
+check: stack-up
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check orion producers stream_processors sinks tests bench
 	$(BIN)/mypy orion producers stream_processors sinks
+	$(BIN)/orion schemas check  # every .avsc BACKWARD-compatible with the registry
 
 # Run as modules (python -m bench.x), so bench/producers.py never shadows the
 # producers package on sys.path.
