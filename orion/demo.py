@@ -269,7 +269,11 @@ def run_demo(
                     f"({behind} records behind); see {run_dir}"
                 )
             if time.monotonic() - last_note > 10:
-                report(f"waiting for the pipeline to catch up: {behind} records to go")
+                report(
+                    "waiting for the consumers to join and commit"
+                    if behind < 0
+                    else f"waiting for the pipeline to catch up: {behind} records to go"
+                )
                 last_note = time.monotonic()
             time.sleep(2)
         report("caught up")
