@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from fastavro import reader
 
 from orion.settings import OrionSettings
 from sinks.base import KafkaRecord
+from tests.orion_process import OrionProcess
 
 DAY_MS = 86_400_000
 #: Test records are dated over three days, 45 to 43 days ago (so `archive --older-than 30d` sees
@@ -231,36 +231,15 @@ def orion_cli(
     )
 
 
-class SinkProcess:
-    """``orion sink s3`` as a subprocess; stderr goes to a file so the pipe never blocks it."""
+class SinkProcess(OrionProcess):
+    """``orion sink s3`` as a subprocess."""
 
     def __init__(self, topic: str, group: str, bucket: str, log_path: str, *extra: str) -> None:
-        self.log_path = log_path
-        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [*sink_entry(), "sink", "s3", "--topics", topic, "--group", group, *extra],
-            stdout=self._log,
-            stderr=self._log,
-            env={**os.environ, "ORION_S3_BUCKET": bucket, "ORION_LOG_LEVEL": "WARNING"},
+        super().__init__(
+            ["sink", "s3", "--topics", topic, "--group", group, *extra],
+            log_path,
+            {"ORION_S3_BUCKET": bucket},
         )
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(30)
-        self._log.close()
-
-    def terminate(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(60)
-        self._log.close()
-        return code
-
-    def output(self) -> str:
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
 
 
 @pytest.fixture

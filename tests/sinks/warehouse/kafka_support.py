@@ -8,9 +8,6 @@ keyed like the processors key them.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,8 @@ from orion.registry import Registry
 from orion.serde import AvroEncoder
 from orion.settings import OrionSettings
 from orion.topics import TopicSpec, create_topics
-from tests.warehouse_sql.support import cli_entry, to_clean
+from tests.orion_process import OrionProcess
+from tests.warehouse_sql.support import to_clean
 
 
 def create_clean_topics(settings: OrionSettings, prefix: str, partitions: int = 3) -> list[str]:
@@ -86,32 +84,8 @@ def end_offsets(settings: OrionSettings, topics: list[str]) -> dict[tuple[str, i
         consumer.close()
 
 
-class LoaderProcess:
-    """``orion sink warehouse`` as a subprocess; output goes to a file so no pipe blocks it."""
+class LoaderProcess(OrionProcess):
+    """``orion sink warehouse`` as a subprocess."""
 
     def __init__(self, log_path: Path, env: dict[str, str], *args: str) -> None:
-        self.log_path = log_path
-        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in wait()
-        self.proc = subprocess.Popen(
-            [*cli_entry(), "sink", "warehouse", *args],
-            stdout=self._log,
-            stderr=self._log,
-            env={**os.environ, "ORION_LOG_LEVEL": "WARNING", **env},
-        )
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(30)
-        self._log.close()
-
-    def terminate(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(60)
-        self._log.close()
-        return code
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        super().__init__(["sink", "warehouse", *args], log_path, env)
