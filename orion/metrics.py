@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,6 +60,32 @@ class _Server(ThreadingHTTPServer):
         self.ready = ready
 
 
+class Heartbeat:
+    """Readiness of a consumer loop: it holds partitions and went round its loop recently.
+
+    The loop calls :meth:`beat` every iteration; ``/readyz`` turns false when
+    the loop has no partitions or has not come round for ``stall_after_s``
+    (a hung S3 call, a stuck database), which is what an orchestrator's
+    readiness probe should see.
+    """
+
+    def __init__(self, stall_after_s: float = 60.0) -> None:
+        self.stall_after_s = stall_after_s
+        self._at: float | None = None
+        self._assigned = 0
+
+    def beat(self, assigned: int) -> None:
+        self._at = time.monotonic()
+        self._assigned = assigned
+
+    def ready(self) -> bool:
+        return (
+            self._at is not None
+            and self._assigned > 0
+            and time.monotonic() - self._at < self.stall_after_s
+        )
+
+
 class ServiceEndpoint:
     """HTTP endpoint of one service process; a context manager that also registers for scraping."""
 
@@ -80,6 +107,10 @@ class ServiceEndpoint:
         self._sd_file = (
             sd_dir / f"{service}-{socket.gethostname()}-{os.getpid()}.json" if sd_dir else None
         )
+
+    def set_readiness(self, ready: Callable[[], bool]) -> None:
+        """What ``/readyz`` reports from now on (a service knows once it has started)."""
+        self._server.ready = ready
 
     @property
     def address(self) -> str:

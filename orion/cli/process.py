@@ -60,7 +60,7 @@ def process(
         def on_ready(p: object) -> None:
             ready["processor"] = p
 
-        endpoint._server.ready = lambda: _is_ready(ready["processor"])
+        endpoint.set_readiness(lambda: _is_ready(ready["processor"]))
         run(settings, config, on_ready=on_ready)
 
 

@@ -29,6 +29,7 @@ from orion.catalog import entities
 from orion.cli.console import err, out
 from orion.cli.service import service, stop_on_signals
 from orion.exceptions import ConfigurationError
+from orion.metrics import Heartbeat
 from orion.settings import load_settings
 
 sink_app = typer.Typer(help="Sinks that consume the pipeline's topics.", no_args_is_help=True)
@@ -117,7 +118,9 @@ def sink_s3(
             f"s3 sink: {len(config.topics)} topic(s) -> s3://{settings.s3_bucket}/"
             f"{config.prefix}/, metrics on http://{endpoint.address}/metrics"
         )
-        stats = run_s3_sink(settings, config, stop)
+        heartbeat = Heartbeat()
+        endpoint.set_readiness(heartbeat.ready)
+        stats = run_s3_sink(settings, config, stop, heartbeat=heartbeat)
     out.print(
         f"archived {stats.records} records in {stats.flushes} flushes, "
         f"{stats.commits} commits, {stats.backoffs} back-offs"

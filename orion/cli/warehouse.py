@@ -22,6 +22,7 @@ from rich.table import Table
 
 from orion.cli.console import err, out
 from orion.cli.service import service, stop_on_signals
+from orion.metrics import Heartbeat
 from orion.settings import load_settings
 
 warehouse_app = typer.Typer(
@@ -118,7 +119,9 @@ def sink_warehouse(
             f"warehouse sink: {len(config.topics)} topic(s), "
             f"metrics on http://{endpoint.address}/metrics"
         )
-        stats = run_warehouse_sink(settings, config, stop)
+        heartbeat = Heartbeat()
+        endpoint.set_readiness(heartbeat.ready)
+        stats = run_warehouse_sink(settings, config, stop, heartbeat)
     out.print(
         f"loaded {stats.records} records in {stats.batches} batches, "
         f"{stats.rejected} rejected, {stats.skipped} tombstones skipped"

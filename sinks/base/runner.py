@@ -22,6 +22,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from orion.metrics import Heartbeat
 from sinks.base import metrics
 from sinks.base.batch import KafkaRecord, TopicPartitionKey
 from sinks.base.exceptions import SinkBackpressureError
@@ -64,7 +65,9 @@ class SinkRunner:
         options: RunnerOptions | None = None,
         on_lag: Callable[[TopicPartitionKey, int], None] | None = None,
         on_flush: Callable[[TopicPartitionKey, float], None] | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
+        self.heartbeat = heartbeat
         self.consumer = consumer
         self.sink = sink
         self.topics = topics
@@ -116,6 +119,8 @@ class SinkRunner:
         )
         try:
             while not stop.is_set():
+                if self.heartbeat is not None:
+                    self.heartbeat.beat(len(self._assigned))
                 messages = self.consumer.consume(
                     self.options.consume_batch, timeout=self.options.poll_timeout_s
                 )

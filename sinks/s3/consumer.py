@@ -9,6 +9,7 @@ from typing import Any
 
 from confluent_kafka import Consumer
 
+from orion.metrics import Heartbeat
 from orion.settings import OrionSettings
 from sinks.base import RunnerOptions, RunStats, SinkRunner
 from sinks.s3 import metrics
@@ -72,6 +73,7 @@ def run_s3_sink(
     *,
     on_ready: Callable[[], None] | None = None,
     runner_options: RunnerOptions | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> RunStats:
     """Archive ``config.topics`` to the bucket until ``stop`` is set; returns what was done.
 
@@ -89,7 +91,9 @@ def run_s3_sink(
     consumer = Consumer(consumer_config(settings, config))
     try:
         options = dataclasses.replace(runner_options or RunnerOptions(), name="s3")
-        runner = SinkRunner(consumer, sink, list(config.topics), options=options, on_lag=_lag)
+        runner = SinkRunner(
+            consumer, sink, list(config.topics), options=options, on_lag=_lag, heartbeat=heartbeat
+        )
         if on_ready is not None:
             on_ready()
         return runner.run(stop)

@@ -26,6 +26,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from orion.exceptions import ConfigurationError, SerdeError, ServiceUnavailableError
+from orion.metrics import Heartbeat
 from orion.registry import Registry
 from orion.serde import AvroDecoder
 from orion.settings import OrionSettings
@@ -52,7 +53,13 @@ class SinkStats:
 class WarehouseSink:
     """One loader process: a consumer, a registry client and a writer."""
 
-    def __init__(self, settings: OrionSettings, config: WarehouseSinkConfig) -> None:
+    def __init__(
+        self,
+        settings: OrionSettings,
+        config: WarehouseSinkConfig,
+        heartbeat: Heartbeat | None = None,
+    ) -> None:
+        self.heartbeat = heartbeat
         self.settings = settings
         self.config = config
         self.stats = SinkStats()
@@ -134,6 +141,8 @@ class WarehouseSink:
         )
         try:
             while not stop.is_set():
+                if self.heartbeat is not None:
+                    self.heartbeat.beat(len(self._assigned))
                 for message in consumer.consume(num_messages=1000, timeout=0.2):
                     self._add(message)
                 if self._due():
@@ -233,7 +242,10 @@ class WarehouseSink:
 
 
 def run_warehouse_sink(
-    settings: OrionSettings, config: WarehouseSinkConfig, stop: threading.Event
+    settings: OrionSettings,
+    config: WarehouseSinkConfig,
+    stop: threading.Event,
+    heartbeat: Heartbeat | None = None,
 ) -> SinkStats:
     """Load until ``stop`` is set; start-up problems raise before anything is consumed."""
-    return WarehouseSink(settings, config).run(stop)
+    return WarehouseSink(settings, config, heartbeat).run(stop)

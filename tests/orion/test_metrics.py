@@ -29,3 +29,18 @@ def test_endpoint_serves_metrics_probes_and_registers_for_discovery(tmp_path: Pa
             {"targets": [ep.address], "labels": {"service": "unit"}}
         ]
     assert list(tmp_path.glob("*.json")) == []
+
+
+def test_heartbeat_is_ready_only_with_partitions_and_a_recent_beat() -> None:
+    from orion.metrics import Heartbeat
+
+    beat = Heartbeat(stall_after_s=0.2)
+    assert not beat.ready()  # never went round its loop
+    beat.beat(assigned=0)
+    assert not beat.ready()  # no partitions
+    beat.beat(assigned=3)
+    assert beat.ready()
+    import time
+
+    time.sleep(0.3)
+    assert not beat.ready()  # stalled

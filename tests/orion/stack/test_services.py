@@ -75,7 +75,8 @@ def _round_trip(registry: SchemaRegistryClient, settings: OrionSettings, topic: 
     assert decoded == record
     schema_id = int.from_bytes(msg.value()[1:5], "big")
     assert json.loads(registry.get_schema(schema_id).schema_str)["name"] == "Smoke"
-    assert f"{topic}-value" in registry.get_subjects()
+    # Look the subject up by name: listing every subject is paged on a busy registry.
+    assert registry.get_latest_version(f"{topic}-value").schema_id == schema_id
     registry.delete_subject(f"{topic}-value", permanent=False)
 
 
