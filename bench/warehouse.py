@@ -19,7 +19,6 @@ import datetime as dt
 import io
 import time
 import uuid
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,28 +30,14 @@ from producers.simulation import SimulationConfig, simulate
 from sinks.warehouse.batch import Batch, Item
 from sinks.warehouse.migrations import migrate
 from sinks.warehouse.staging import encode_rows
-from sinks.warehouse.tables import DIMENSIONS, FACTS, columns
+from sinks.warehouse.tables import DIMENSIONS, FACTS
 from sinks.warehouse.writer import WarehouseWriter
+
+# The ledger-to-clean-record conversion the warehouse tests use, so both agree.
+from tests.warehouse_sql.support import to_clean
 
 SOURCES = frozenset({"erp", "crm", "finance", "supplier", "iot"})
 RESENDS = 4
-
-
-def to_clean(stem: str, exp: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for c in columns(stem):
-        v = exp.get(c.name)
-        if v is None:
-            out[c.name] = None
-        elif c.kind == "timestamptz":
-            out[c.name] = dt.datetime.fromisoformat(v)
-        elif c.kind == "date":
-            out[c.name] = dt.date.fromisoformat(v)
-        elif c.kind == "numeric":
-            out[c.name] = Decimal(v)
-        else:
-            out[c.name] = v
-    return out
 
 
 def workload(events: int) -> list[tuple[str, dict[str, Any]]]:
