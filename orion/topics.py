@@ -9,6 +9,7 @@ bronze archive to read; dead letters are kept longest, for people to inspect.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
@@ -56,18 +57,24 @@ def _clean_config(entity: Entity, retention: str) -> dict[str, str]:
     return {"retention.ms": retention}
 
 
+def existing_topics(client: Any, bootstrap: str, timeout_s: float = 30.0) -> set[str]:
+    """Topic names on the broker (``client``: any confluent-kafka client);
+    ServiceUnavailableError with the fix when the broker does not answer."""
+    try:
+        return set(client.list_topics(timeout=timeout_s).topics)
+    except KafkaException as e:
+        raise ServiceUnavailableError(
+            f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s: {e}",
+            fix="start it (`orion stack up`) or correct ORION_KAFKA_BOOTSTRAP",
+        ) from e
+
+
 def create_topics(
     bootstrap: str, specs: list[TopicSpec], timeout_s: float = 30.0
 ) -> dict[str, str]:
     """Create what is missing; returns topic -> "created" | "exists". Never alters a topic."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    try:
-        existing = set(admin.list_topics(timeout=timeout_s).topics)
-    except KafkaException as e:
-        raise ServiceUnavailableError(
-            f"Kafka at {bootstrap} did not answer: {e}",
-            fix="start it (`orion stack up`) or correct ORION_KAFKA_BOOTSTRAP",
-        ) from e
+    existing = existing_topics(admin, bootstrap, timeout_s)
     result = {s.name: "exists" for s in specs if s.name in existing}
     new = [
         NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config)

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import KafkaError, Message, Producer
 
 from orion.catalog import entities, load_schema, load_schema_text, subject
-from orion.exceptions import ConfigurationError, ServiceUnavailableError
+from orion.exceptions import ConfigurationError
 from orion.registry import Registry
 from orion.serde import AvroEncoder
 from orion.settings import OrionSettings
+from orion.topics import existing_topics
 from producers import metrics
 from producers.ledger import LedgerWriter
 from producers.simulation import SimEvent, SimulationConfig, simulate
@@ -80,13 +81,7 @@ def check_broker(
     producer: Producer, bootstrap: str, prefix: str = "", timeout_s: float = 10.0
 ) -> None:
     """Fail within seconds, with the fix, when the broker or the raw topics are missing."""
-    try:
-        existing = set(producer.list_topics(timeout=timeout_s).topics)
-    except KafkaException as e:
-        raise ServiceUnavailableError(
-            f"Kafka at {bootstrap} did not answer within {timeout_s:.0f}s",
-            fix="start it (`orion stack up`) or correct ORION_KAFKA_BOOTSTRAP",
-        ) from e
+    existing = existing_topics(producer, bootstrap, timeout_s)
     missing = sorted({prefix + e.topic("raw") for e in entities()} - existing)
     if missing:
         raise ConfigurationError(
