@@ -35,7 +35,7 @@ from confluent_kafka import Producer
 
 from orion.exceptions import ServiceUnavailableError
 from orion.reasons import Reason
-from stream_processors import metrics
+from stream_processors import faust_fixes, metrics
 from stream_processors.configuration import ProcessorConfig
 from stream_processors.dlq import dlq_headers
 from stream_processors.pipeline import Pipeline, Rejected, Valid
@@ -77,6 +77,7 @@ class Processor:
         self._ref_raw = {s: [prefix + "raw." + r for r in self._refs_of(s)] for s in stems}
         # Referenced entities that have references themselves, so may be parked (sales).
         self._parkable = frozenset(r for r in REFERENT_STEMS if self._refs_of(r))
+        faust_fixes.apply()
         self.app = faust.App(
             self.app_id,
             broker=f"kafka://{bootstrap}",
@@ -97,6 +98,9 @@ class Processor:
         opts: dict[str, Any] = {"partitions": partitions, "key_type": str}
         self.dedup = self.app.Table("dedup", **opts)
         self.parked = self.app.Table("parked", **opts)
+        self._pending_changes: list[Any] = []
+        for table in (self.dedup, self.parked):
+            self._track_changelog(table)
         self.tracker = ReferenceTracker(
             bootstrap,
             self.app_id,
@@ -155,22 +159,46 @@ class Processor:
         a buffer drained by another task. Without this, a commit can include a record's
         outputs but not its offset (duplicated after a crash) or its offset but not its
         table changes (state lost after a crash). The agent holds the lock for the span
-        of one record, acks it before letting go, and a commit first drains the buffer.
+        of one record and acks it before letting go; a commit takes the lock and waits
+        until every table change made so far has been delivered into the transaction.
+
+        Faust's own ``buffer.flush()`` is not enough: it gives up after 0.1 s without
+        progress and does not count the message in flight, so under load it returned
+        with changelog records still queued, the commit went ahead without them, and a
+        SIGKILL before the next commit lost parked records (seen: 55 commissions).
         """
         consumer: Any = self.app.consumer
         if getattr(consumer, "_orion_guarded", False):
             return
         original = consumer.force_commit
-        producer = self.app.producer
         lock = self._commit_lock
 
         async def force_commit(*args: Any, **kwargs: Any) -> bool:
             async with lock:
-                await producer.buffer.flush()
+                await self._changes_delivered()
                 return bool(await original(*args, **kwargs))
 
         consumer.force_commit = force_commit
         consumer._orion_guarded = True
+
+    def _track_changelog(self, table: Any) -> None:
+        """Remember the future of every changelog record this table sends."""
+        send = table.send_changelog
+        pending = self._pending_changes
+
+        def send_changelog(*args: Any, **kwargs: Any) -> Any:
+            fut = send(*args, **kwargs)
+            pending.append(fut)
+            return fut
+
+        table.send_changelog = send_changelog
+
+    async def _changes_delivered(self) -> None:
+        """Wait until every table change sent so far is acknowledged (in this transaction)."""
+        while self._pending_changes:
+            batch = self._pending_changes[:]
+            del self._pending_changes[: len(batch)]
+            await asyncio.gather(*batch)
 
     def _state(self, p: int) -> PartitionState:
         state = self._states.get(p)
@@ -303,21 +331,40 @@ class Processor:
         status = self.tracker.ready
         if status is None or not state.count:
             return
-        for tk, parked in state.in_order():
+        for stem, records in list(state.by_stem.items()):
+            await self._decide_ready(topic, p, offset, stem, records, status, state)
+
+    async def _decide_ready(
+        self, topic: str, p: int, offset: int, stem: str, records: dict[str, Parked],
+        status: Status, state: PartitionState,
+    ) -> None:  # fmt: skip
+        """Decide the parked records of one entity whose barrier has passed, oldest first.
+
+        Records are parked in offset order and get barriers in that order from a
+        monotone status, so the first that is not ready ends the scan: a tick costs
+        O(decided + newly barred), not O(parked), even with many thousands waiting.
+        """
+        ready: list[tuple[str, Parked]] = []
+        barrier: dict[tuple[str, int], int] | None = None
+        for tk, parked in records.items():
             if parked.barrier is None:
-                if status.epoch > parked.park_epoch:
-                    parked.barrier = {
+                if status.epoch <= parked.park_epoch:
+                    break
+                if barrier is None:
+                    barrier = {
                         (t, q): status.raw_hwm[(t, q)]
-                        for t in self._ref_raw[parked.stem]
+                        for t in self._ref_raw[stem]
                         for q in range(self.partitions)
                     }
-                    parked.barrier_epoch = status.epoch
+                parked.barrier = barrier
+                parked.barrier_epoch = status.epoch
                 continue
             if status.epoch <= parked.barrier_epoch or not self._passed(parked, status):
-                continue
-            if not state.first_of_key(tk, parked):
-                continue
-            await self._decide(topic, p, offset, tk, parked, state)
+                break
+            ready.append((tk, parked))
+        for tk, parked in ready:
+            if state.first_of_key(tk, parked):
+                await self._decide(topic, p, offset, tk, parked, state)
 
     def _passed(self, parked: Parked, status: Status) -> bool:
         """Have the referenced raw partitions been processed (and published) past the barrier?

@@ -69,7 +69,3 @@ class PartitionState:
         if not records:
             return None
         return next(iter(records.values())).offset
-
-    def in_order(self) -> list[tuple[str, Parked]]:
-        """Every parked record, per entity in offset order."""
-        return [item for records in self.by_stem.values() for item in records.items()]

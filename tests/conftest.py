@@ -154,5 +154,8 @@ def topic_namespace(settings: OrionSettings, kafka_admin: AdminClient) -> Iterat
     specs = topic_specs(partitions=3, prefix=prefix)
     create_topics(settings.kafka_bootstrap, specs)
     yield prefix
+    if os.environ.get("ORION_TEST_KEEP_TOPICS") == "1":
+        print(f"kept topics under {prefix}")
+        return
     for f in kafka_admin.delete_topics([s.name for s in specs]).values():
         f.result(timeout=60)

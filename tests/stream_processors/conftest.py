@@ -83,6 +83,8 @@ def workers(
     yield start
     for w in started:
         w.stop()
+    if os.environ.get("ORION_TEST_KEEP_TOPICS") == "1":
+        return
     internal = [t for t in kafka_admin.list_topics(timeout=10).topics
                 if t.startswith(topic_namespace + "orion-processor")]  # fmt: skip
     if internal:
