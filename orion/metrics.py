@@ -20,6 +20,8 @@ from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from orion.exceptions import ConfigurationError
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -100,7 +102,14 @@ class ServiceEndpoint:
         registry: CollectorRegistry = REGISTRY,
     ) -> None:
         self.service = service
-        self._server = _Server((host, port), registry, ready)
+        try:
+            self._server = _Server((host, port), registry, ready)
+        except OSError as e:  # port taken, or a host this machine does not have
+            raise ConfigurationError(
+                f"{service}: cannot serve /metrics on {host}:{port}: {e.strerror or e}",
+                fix="pick a free port with ORION_METRICS_PORT (0 picks one) or stop the other "
+                "process on it",
+            ) from e
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"metrics-{service}", daemon=True
         )

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client import CollectorRegistry, Counter
 
+from orion.exceptions import ConfigurationError
 from orion.metrics import ServiceEndpoint
 
 
@@ -44,3 +46,12 @@ def test_heartbeat_is_ready_only_with_partitions_and_a_recent_beat() -> None:
 
     time.sleep(0.3)
     assert not beat.ready()  # stalled
+
+
+def test_a_taken_port_stops_with_a_message_not_a_traceback() -> None:
+    with ServiceEndpoint("first", registry=CollectorRegistry()) as first:
+        port = int(first.address.rsplit(":", 1)[1])
+        with pytest.raises(ConfigurationError) as err:
+            ServiceEndpoint("second", port=port, registry=CollectorRegistry())
+    assert f"127.0.0.1:{port}" in err.value.message
+    assert "ORION_METRICS_PORT" in str(err.value.fix)
