@@ -13,6 +13,9 @@ partition p, every table change and the offset commit go through that one
 producer, so they commit together or not at all. That is why outputs are
 sent with an explicit partition and transactional id, and why all raw,
 clean, dlq, tick and changelog topics must have the same partition count.
+That is the design; it does not hold yet under SIGKILL or a rebalance (see
+the README's known limits and the ``known_broken`` tests), partly because
+of Faust defects, one of which :mod:`.faust_fixes` works around.
 
 Ticks: a plain producer thread writes an empty record to every partition of
 the ``<app id>-ticks`` topic every ``tick_interval_s``. A tick is an event
@@ -163,9 +166,10 @@ class Processor:
         until every table change made so far has been delivered into the transaction.
 
         Faust's own ``buffer.flush()`` is not enough: it gives up after 0.1 s without
-        progress and does not count the message in flight, so under load it returned
-        with changelog records still queued, the commit went ahead without them, and a
-        SIGKILL before the next commit lost parked records (seen: 55 commissions).
+        progress and does not count the message in flight, so under load ("producer
+        buffer full" in the log) it can return with changelog records still queued; the
+        commit then goes ahead without them and a SIGKILL before the next commit loses
+        those table changes.
         """
         consumer: Any = self.app.consumer
         if getattr(consumer, "_orion_guarded", False):
