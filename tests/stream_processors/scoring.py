@@ -38,24 +38,24 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def read_layer(
-    settings: OrionSettings, prefix: str, layer: str, timeout_s: float = 120
-) -> list[tuple[str, bytes | None, bytes | None, dict[str, bytes]]]:
-    """(topic, key, value, headers) of every committed record of every ``layer`` topic."""
+Record = tuple[str, int, bytes | None, bytes | None, dict[str, bytes]]
+
+
+def read_topics(settings: OrionSettings, topics: list[str], timeout_s: float = 120) -> list[Record]:
+    """(topic, partition, key, value, headers) of every committed record of ``topics``."""
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": prefix + "score",
+            "group.id": "score",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
             "enable.partition.eof": True,
         }
     )
-    out = []
+    out: list[Record] = []
     try:
         tps = []
-        for e in entities():
-            t = prefix + e.topic(layer)
+        for t in topics:
             for p in consumer.list_topics(t, timeout=10).topics[t].partitions:
                 tps.append(TopicPartition(t, p, 0))
         consumer.assign(tps)
@@ -68,12 +68,23 @@ def read_layer(
                     eof.add((msg.topic() or "", msg.partition() or 0))
                     continue
                 headers = {k: v for k, v in (msg.headers() or []) if v is not None}
-                topic = (msg.topic() or "").removeprefix(prefix)
-                out.append((topic, msg.key(), msg.value(), headers))
+                out.append((msg.topic() or "", msg.partition() or 0, msg.key(), msg.value(),
+                            headers))  # fmt: skip
         assert len(eof) == len(tps), "did not reach the end of every partition"
     finally:
         consumer.close()
     return out
+
+
+def read_layer(
+    settings: OrionSettings, prefix: str, layer: str, timeout_s: float = 120
+) -> list[tuple[str, bytes | None, bytes | None, dict[str, bytes]]]:
+    """(topic without prefix, key, value, headers) of every committed ``layer`` record."""
+    topics = [prefix + e.topic(layer) for e in entities()]
+    return [
+        (t.removeprefix(prefix), key, value, headers)
+        for t, _, key, value, headers in read_topics(settings, topics, timeout_s)
+    ]
 
 
 @dataclass

@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from orion.settings import OrionSettings
 from tests.stream_processors.conftest import wait_until_done
-from tests.stream_processors.scoring import score
+from tests.stream_processors.scoring import read_topics, score
 
 pytestmark = pytest.mark.integration
 EVENTS = 50_000
@@ -113,27 +113,6 @@ def test_bad_settings_stop_at_start_up(topic_namespace: str) -> None:
         assert "Traceback" not in result.stderr
 
 
-def _read_all(settings: OrionSettings, topic: str) -> list[tuple[int, bytes | None, bytes]]:
-    """Every committed record of a 3-partition topic as (partition, key, value)."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "reader",
-                         "enable.auto.commit": False, "isolation.level": "read_committed",
-                         "enable.partition.eof": True})  # fmt: skip
-    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(3)])
-    out: list[tuple[int, bytes | None, bytes]] = []
-    ended: set[int] = set()
-    try:
-        while len(ended) < 3:
-            msg = consumer.poll(10)
-            assert msg is not None, f"{topic}: no end of partition within 10 s"
-            if msg.error():
-                ended.add(msg.partition() or 0)
-                continue
-            out.append((msg.partition() or 0, msg.key(), msg.value() or b""))
-    finally:
-        consumer.close()
-    return out
-
-
 def test_a_restarted_worker_remembers_what_it_saw(
     settings: OrionSettings, topic_namespace: str, workers: object, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -152,16 +131,16 @@ def test_a_restarted_worker_remembers_what_it_saw(
     first.stop()
     raw = topic_namespace + "raw.crm.customers"
     clean = topic_namespace + "clean.crm.customers"
-    before = _read_all(settings, clean)
+    before = read_topics(settings, [clean])
     assert before, "the first worker published no customers"
     resend = Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True})
-    records = _read_all(settings, raw)
-    for p, key, value in records:
+    records = read_topics(settings, [raw])
+    for _, p, key, value, _ in records:
         resend.produce(raw, value, key, partition=p)
     assert resend.flush(30) == 0
     second = workers()  # type: ignore[operator]  # a new process: its tables start empty
     wait_until_done(settings, topic_namespace, [second])
-    after = _read_all(settings, clean)
+    after = read_topics(settings, [clean])
     assert len(after) == len(before), (
         f"{len(after) - len(before)} of {len(records)} re-sent customers were published again"
     )
