@@ -29,6 +29,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import shutil
 import threading
 import time
 from typing import Any
@@ -41,7 +42,9 @@ from orion.reasons import Reason
 from stream_processors import faust_fixes, metrics
 from stream_processors.configuration import ProcessorConfig
 from stream_processors.dlq import dlq_headers
+from stream_processors.offsets import OffsetBook
 from stream_processors.pipeline import Pipeline, Rejected, Valid
+from stream_processors.positions import Positions
 from stream_processors.references import ReferenceTracker, Status
 from stream_processors.rules import REFERENT_STEMS
 from stream_processors.state import Parked, PartitionState
@@ -94,6 +97,8 @@ class Processor:
             web_port=config.web_port or 6066,
             broker_commit_interval=config.commit_interval_s,
             broker_max_poll_records=config.max_poll_records,
+            broker_session_timeout=config.session_timeout_s,
+            broker_heartbeat_interval=min(3.0, config.session_timeout_s / 3),
             stream_buffer_maxsize=8192,
             consumer_auto_offset_reset="earliest",
             autodiscover=False,
@@ -101,9 +106,12 @@ class Processor:
         opts: dict[str, Any] = {"partitions": partitions, "key_type": str}
         self.dedup = self.app.Table("dedup", **opts)
         self.parked = self.app.Table("parked", **opts)
+        self._changes: list[tuple[str, Any]] = []
         self._pending_changes: list[Any] = []
-        for table in (self.dedup, self.parked):
-            self._track_changelog(table)
+        if self.eos:
+            for table in (self.dedup, self.parked):
+                self._changelog_in_transaction(table)
+                _forget_on_revoke(table)
         self.tracker = ReferenceTracker(
             bootstrap,
             self.app_id,
@@ -115,6 +123,8 @@ class Processor:
         )
         self._states: dict[int, PartitionState] = {}
         self._commit_lock = asyncio.Lock()
+        self.offsets: OffsetBook[Any] = OffsetBook()
+        self.positions = Positions(bootstrap, self.app_id)
         self._ticker = _Ticker(bootstrap, self.tick_topic, partitions, config.tick_interval_s)
         channel = self.app.topic(
             *self._stem_of, self.tick_topic, key_serializer="raw", value_serializer="raw"
@@ -137,8 +147,11 @@ class Processor:
     def close(self) -> None:
         self._ticker.stop()
         self.tracker.stop()
+        self.positions.close()
 
     async def _on_revoked(self, sender: Any, revoked: set[Any], **_: Any) -> None:
+        # Sent after Faust's revocation handler waited for the streams and committed.
+        self.offsets.forget(revoked)
         for tp in revoked:
             state = self._states.pop(tp.partition, None)
             if state is not None:
@@ -146,56 +159,126 @@ class Processor:
 
     # -- the agent --------------------------------------------------------------------------
     async def _agent(self, stream: Any) -> None:
-        self._guard_commits()
+        # Not in __init__: touching app.consumer before the worker runs makes Faust
+        # cache app.in_transaction as False, and no transaction is ever started.
+        self._take_over_commits()
+        faust_fixes.deliver_every_fetched_record(self.app.consumer)
         async for event in stream.events():
             msg = event.message
             self.assigned = True
             async with self._commit_lock:
-                await self.handle(msg.topic, msg.partition, msg.offset, msg.timestamp, msg.key,
-                                  msg.value)  # fmt: skip
-                await stream.ack(event)  # its outputs are in this transaction: so is its offset
+                tp = msg.tp
+                expected = self.offsets.expected(tp)
+                if expected is None:  # first record since the assignment
+                    expected = await self.positions.start_of(msg.topic, msg.partition)
+                verdict = self.offsets.check(tp, msg.offset, expected)
+                if verdict == "gap":
+                    await self._fill_gap(tp, expected, msg.offset)
+                if verdict != "skip":
+                    await self._handle_one(tp, msg.offset, msg.timestamp, msg.key, msg.value)
+                await stream.ack(event)
 
-    def _guard_commits(self) -> None:
-        """Make every offset commit see whole records only, with their table changes.
+    async def _handle_one(
+        self, tp: Any, offset: int, ts: float | None, key: bytes | None, value: bytes | None
+    ) -> None:
+        await self.handle(tp.topic, tp.partition, offset, ts, key, value)
+        await self._send_changes(tp.topic)
+        self.offsets.handled(tp, offset)
 
-        Faust commits on a timer while the agent runs, and sends table changes through
-        a buffer drained by another task. Without this, a commit can include a record's
-        outputs but not its offset (duplicated after a crash) or its offset but not its
-        table changes (state lost after a crash). The agent holds the lock for the span
-        of one record and acks it before letting go; a commit takes the lock and waits
-        until every table change made so far has been delivered into the transaction.
+    async def _fill_gap(self, tp: Any, expected: int, offset: int) -> None:
+        """Handle the records Faust never delivered (expected .. offset-1), in order."""
+        missing = await self.positions.read(tp.topic, tp.partition, expected, offset)
+        first = missing[0].offset if missing else offset
+        if first > expected:  # deleted by retention before anyone processed them
+            log.warning("records deleted before they were processed",
+                        extra={"tp": str(tp), "first": expected, "last": first - 1})  # fmt: skip
+        if missing:
+            log.info("handling records Faust did not deliver",
+                     extra={"tp": str(tp), "first": first, "count": len(missing)})  # fmt: skip
+            metrics.RETRIES.labels("gap_filled").inc(len(missing))
+        for rec in missing:
+            await self._handle_one(tp, rec.offset, rec.timestamp, rec.key, rec.value)
 
-        Faust's own ``buffer.flush()`` is not enough: it gives up after 0.1 s without
-        progress and does not count the message in flight, so under load ("producer
-        buffer full" in the log) it can return with changelog records still queued; the
-        commit then goes ahead without them and a SIGKILL before the next commit loses
-        those table changes.
+    def _take_over_commits(self) -> None:
+        """Commit what :attr:`offsets` says, with every table change delivered first.
+
+        Faust commits on a timer while the agent runs, and at a rebalance. Both go
+        through ``force_commit``, replaced here: it takes the lock the agent holds for
+        the span of one record (so a commit sees whole records only), waits until every
+        table change sent so far is acknowledged, and commits the offsets after the last
+        handled records, in the same transactions as their outputs (see
+        :mod:`.offsets` for why Faust's own offset bookkeeping is not used).
         """
         consumer: Any = self.app.consumer
         if getattr(consumer, "_orion_guarded", False):
             return
-        original = consumer.force_commit
         lock = self._commit_lock
+        book = self.offsets
 
-        async def force_commit(*args: Any, **kwargs: Any) -> bool:
+        async def force_commit(topics: Any = None, start_new_transaction: bool = True) -> bool:
             async with lock:
                 await self._changes_delivered()
-                return bool(await original(*args, **kwargs))
+                offsets = book.due()
+                if not offsets:
+                    return False
+                if self.eos:
+                    await consumer.transactions.commit(
+                        offsets, start_new_transaction=start_new_transaction
+                    )
+                else:
+                    await self.app.producer.flush()
+                    if not await consumer._commit(offsets):
+                        return False
+                book.committed(offsets)
+                consumer._committed_offset.update(offsets)
+                for tp in offsets:  # Faust's ack lists: unused, kept from growing
+                    consumer._acked.pop(tp, None)
+                    consumer._acked_index.pop(tp, None)
+                return True
 
         consumer.force_commit = force_commit
         consumer._orion_guarded = True
 
-    def _track_changelog(self, table: Any) -> None:
-        """Remember the future of every changelog record this table sends."""
-        send = table.send_changelog
-        pending = self._pending_changes
+    def _changelog_in_transaction(self, table: Any) -> None:
+        """Send this table's changes through the record's transactional producer.
 
-        def send_changelog(*args: Any, **kwargs: Any) -> Any:
-            fut = send(*args, **kwargs)
-            pending.append(fut)
+        faust-streaming 0.15.3 sends table changes through its *non-transactional*
+        producer even under exactly-once: a change is committed at once, whether or
+        not the record's outputs and offset commit later. After a SIGKILL or a
+        rebalance that showed as lost records (a parked record deleted from the
+        table, its tick's outputs aborted) and as duplicates. So changes are queued
+        here (serialised exactly as Faust would, so its recovery reads them) and
+        :meth:`_send_changes` sends them with the transactional id of the partition
+        they belong to, before the record is acked.
+        """
+        changes = self._changes
+
+        def send_changelog(
+            partition: int | None, key: Any, value: Any,
+            key_serializer: Any = None, value_serializer: Any = None,
+        ) -> Any:  # fmt: skip
+            fut = table.changelog_topic.as_future_message(
+                key=key,
+                value=value,
+                partition=partition,
+                key_serializer=key_serializer or table.key_serializer,
+                value_serializer=value_serializer or table.value_serializer,
+                callback=table._on_changelog_sent,
+            )
+            changes.append((table.changelog_topic.get_topic_name(), fut))
             return fut
 
         table.send_changelog = send_changelog
+
+    async def _send_changes(self, src_topic: str) -> None:
+        """Send the queued table changes of the current record into its transaction."""
+        while self._changes:
+            topic, fut = self._changes.pop(0)
+            msg = fut.message
+            sent = await self._producer_send(src_topic, msg.partition, topic, msg.key, msg.value,
+                                             None)  # fmt: skip
+            sent.add_done_callback(lambda done, fut=fut: _settle(fut, done))
+            self._pending_changes.append(sent)
 
     async def _changes_delivered(self) -> None:
         """Wait until every table change sent so far is acknowledged (in this transaction)."""
@@ -214,21 +297,22 @@ class Processor:
         """Rebuild partition p's caches from the tables (after assignment or restart)."""
         state = PartitionState()
         head = f"{p}|"
-        for k, v in self.dedup.items():
-            key = k.decode() if isinstance(k, bytes) else str(k)
-            if key.startswith(head):
-                state.expiry.append((int(v[0]), "dedup", key))
-                state.watermark_ms = max(state.watermark_ms, int(v[0]))
-        state.expiry = type(state.expiry)(sorted(state.expiry))
-        rows = []
-        for k, v in self.parked.items():
-            key = k.decode() if isinstance(k, bytes) else str(k)
-            if key.startswith(head):
-                rows.append((int(v["o"]), key, v))
+        for k, v in sorted(self._items(self.dedup, head), key=lambda kv: int(kv[1][0])):
+            state.remember(k.split("|", 2)[1], int(v[0]), k)
+        rows = [(int(v["o"]), k, v) for k, v in self._items(self.parked, head)]
         for offset, key, v in sorted(rows, key=lambda r: r[0]):
             state.add(key, Parked(v["s"], offset, v["key"], self.tracker.epoch))
         metrics.PARKED.inc(state.count)
         return state
+
+    @staticmethod
+    def _items(table: Any, head: str) -> list[tuple[str, Any]]:
+        out = []
+        for k, v in table.items():
+            key = k.decode() if isinstance(k, bytes) else str(k)
+            if key.startswith(head):
+                out.append((key, v))
+        return out
 
     async def handle(
         self, topic: str, p: int, offset: int, ts: float | None, key: bytes | None,
@@ -289,21 +373,28 @@ class Processor:
             return True
         if seen is None:
             self.dedup[ck] = [v.event_time_ms, offset, v.event_id]
-            state.expiry.append((v.event_time_ms, "dedup", ck))
-        if v.event_time_ms > state.watermark_ms:
-            state.watermark_ms = v.event_time_ms
+            state.remember(stem, v.event_time_ms, ck)
+        else:
+            state.saw(stem, v.event_time_ms)
         return False
 
     # -- outputs ----------------------------------------------------------------------------
+    async def _producer_send(
+        self, src_topic: str, p: int, topic: str, key: bytes | None, value: bytes,
+        headers: list[tuple[str, bytes]] | None,
+    ) -> Any:  # fmt: skip
+        """Send on partition p; under exactly-once in the transaction of src_topic's p."""
+        tid = None
+        if self.eos:
+            tid = f"{self.app_id}-{self.app.assignor.group_for_topic(src_topic)}-{p}"
+        return await self.app.producer.send(topic, key, value, p, None, headers,
+                                            transactional_id=tid)  # fmt: skip
+
     async def _send(
         self, src_topic: str, p: int, topic: str, key: bytes | None, value: bytes,
         headers: list[tuple[str, bytes]] | None, ts: float | None,
     ) -> None:  # fmt: skip
-        tid = None
-        if self.eos:
-            tid = f"{self.app_id}-{self.app.assignor.group_for_topic(src_topic)}-{p}"
-        fut = await self.app.producer.send(topic, key, value, p, None, headers,
-                                           transactional_id=tid)  # fmt: skip
+        fut = await self._producer_send(src_topic, p, topic, key, value, headers)
         if not self.eos:
             await fut  # at-least-once: durable before the offset can be committed
         if ts:
@@ -438,13 +529,41 @@ class Processor:
 
     def _expire(self, state: PartitionState) -> None:
         """Forget dedup keys older than the window (event time), so state stays bounded."""
-        horizon = state.watermark_ms - self.window_ms
-        expiry = state.expiry
-        if len(expiry) > 1 and expiry[-1][0] < expiry[0][0]:
-            expiry = state.expiry = type(expiry)(sorted(expiry))
-        while expiry and expiry[0][0] < horizon:
-            _, _, key = expiry.popleft()
+        for key in state.expired(self.window_ms):
             self.dedup.pop(key, None)
+
+
+def _forget_on_revoke(table: Any) -> None:
+    """Delete a revoked partition's local RocksDB files, so it is rebuilt from the changelog.
+
+    Local files can hold changes of a transaction that never committed (aborted at a
+    rebalance or lost in a crash). Faust's recovery only adds what the changelog holds
+    on top of them, so a partition that comes back would carry those phantom rows
+    (a parked record already decided elsewhere: published twice). Kafka Streams does
+    the same under exactly-once: it trusts the changelog, not the local store. The
+    worker's data dir is also wiped at every start for the same reason.
+    """
+    store = table.data
+    revoke = store.revoke_partitions
+
+    def revoke_partitions(tbl: Any, tps: set[Any]) -> None:
+        revoke(tbl, tps)
+        for tp in tps:
+            if tp.topic in tbl.changelog_topic.topics:
+                shutil.rmtree(store.partition_path(tp.partition), ignore_errors=True)
+
+    store.revoke_partitions = revoke_partitions
+
+
+def _settle(fut: Any, done: asyncio.Future[Any]) -> None:
+    """Complete Faust's future for a changelog record the way its own producer path does."""
+    exc = done.exception()
+    if exc is not None:
+        fut.set_exception(exc)
+        return
+    fut.set_result(done.result())
+    if fut.message.callback:
+        fut.message.callback(fut)
 
 
 class _Ticker:

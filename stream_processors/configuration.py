@@ -31,6 +31,9 @@ class ProcessorConfig:
     commit_interval_s: float = 1.0
     tick_interval_s: float = 0.5
     max_poll_records: int = 2000
+    # How long the group waits for a silent worker (a SIGKILLed one) before its
+    # partitions move. Faust's 60 s default held a restarted worker idle for ~1m45s.
+    session_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         if not _APP_ID.fullmatch(self.app_id):
@@ -51,6 +54,11 @@ class ProcessorConfig:
             raise ConfigurationError(f"web port must be 1-65535, got {self.web_port}")
         if not 0 < self.commit_interval_s <= 60 or not 0 < self.tick_interval_s <= 60:
             raise ConfigurationError("commit and tick intervals must be between 0 and 60 seconds")
+        if not 6 <= self.session_timeout_s <= 300:
+            raise ConfigurationError(
+                f"session timeout must be 6-300 seconds, got {self.session_timeout_s:g}",
+                fix="pass e.g. --session-timeout 30s (the broker refuses less than 6 s)",
+            )
         if self.data_dir.exists() and not self.data_dir.is_dir():
             raise ConfigurationError(
                 f"data dir {self.data_dir} exists and is not a directory",

@@ -22,7 +22,29 @@ from typing import Any
 
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-__all__ = ["apply"]
+__all__ = ["apply", "deliver_every_fetched_record"]
+
+
+class _NoReadOffsets(dict[Any, Any]):
+    """Faust's per-partition "read offset", always unknown to the fetch loop."""
+
+    def __getitem__(self, key: Any) -> None:
+        return None
+
+
+def deliver_every_fetched_record(consumer: Any) -> None:
+    """Stop Faust's fetch loop dropping records below the last offset it handed out.
+
+    Faust's streams silently skip records fetched while flow is suspended or in an
+    older consumer generation (around every rebalance), yet the fetch loop has
+    already moved its read offset past them, so when they are fetched again it
+    drops them: the first records of a partition were lost after a restart or a
+    rebalance (seen 2026-11-25), and a seek back to them was undone by the rest of
+    the fetched batch. With this, every fetched record reaches the agent, and the
+    agent's :class:`~stream_processors.offsets.OffsetBook` alone decides which one
+    is next: earlier ones are skipped, later ones make it seek back.
+    """
+    consumer._read_offset = _NoReadOffsets()
 
 
 async def _highwaters(self: Any, partitions: list[Any]) -> Mapping[Any, int]:

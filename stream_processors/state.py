@@ -35,12 +35,43 @@ class Parked:
 class PartitionState:
     by_stem: dict[str, dict[str, Parked]] = field(default_factory=dict)
     by_key: dict[tuple[str, str], deque[str]] = field(default_factory=dict)
-    expiry: deque[tuple[int, str, str]] = field(default_factory=deque)
-    watermark_ms: int = 0
+    expiry: dict[str, deque[tuple[int, str]]] = field(default_factory=dict)
+    """Per entity, its dedup keys as (event time ms, table key), oldest first."""
+    watermark_ms: dict[str, int] = field(default_factory=dict)
+    """Per entity, the newest event time seen: each raw topic has its own event-time clock.
+
+    One clock per partition number (all entities together) expired keys too soon: the
+    worker reads the topics of a partition at different paces, so telemetry read far
+    ahead in event time expired inventory keys whose re-sends were still to come
+    (seen 2026-11-25: an exact re-send published twice after a rebalance)."""
     resolved_at: dict[str, int] = field(default_factory=dict)
     """Per parkable entity, the tick offset that last decided one of its parked records."""
     ticks: int = 0
     count: int = 0
+
+    def remember(self, stem: str, event_time_ms: int, table_key: str) -> None:
+        """A new dedup key; it expires ``window`` after its entity's newest event time."""
+        self.expiry.setdefault(stem, deque()).append((event_time_ms, table_key))
+        self.saw(stem, event_time_ms)
+
+    def saw(self, stem: str, event_time_ms: int) -> None:
+        if event_time_ms > self.watermark_ms.get(stem, 0):
+            self.watermark_ms[stem] = event_time_ms
+
+    def expired(self, window_ms: int) -> list[str]:
+        """Take out and return the dedup keys older than their entity's watermark - window.
+
+        A key that arrived out of event-time order may wait behind a newer one: it
+        expires late (bounded by that newer key's expiry), never early.
+        """
+        gone: list[str] = []
+        for stem, queue in self.expiry.items():
+            horizon = self.watermark_ms.get(stem, 0) - window_ms
+            if len(queue) > 1 and queue[-1][0] < queue[0][0]:
+                queue = self.expiry[stem] = deque(sorted(queue))
+            while queue and queue[0][0] < horizon:
+                gone.append(queue.popleft()[1])
+        return gone
 
     def parked_key(self, stem: str, key: str) -> bool:
         """True when an earlier record of this (entity, key) waits: keep per-key order."""

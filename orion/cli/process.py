@@ -31,6 +31,10 @@ def process(
     web_port: Annotated[
         int | None, typer.Option(help="port of Faust's own web server (default: off)")
     ] = None,
+    session_timeout: Annotated[
+        str | None,
+        typer.Option(help="how long the group waits for a dead worker, e.g. 30s (6s-300s)"),
+    ] = None,
 ) -> None:
     """Validate, repair, deduplicate and dead-letter every raw topic into clean and dlq topics.
 
@@ -52,6 +56,7 @@ def process(
         dedup_window_s=parse_duration(dedup_window or _env("DEDUP_WINDOW", "7d")),
         guarantee=guarantee or _env("GUARANTEE", "exactly_once"),
         web_port=int(port_text) if port_text else None,
+        session_timeout_s=parse_duration(session_timeout or _env("SESSION_TIMEOUT", "30s")),
     )
     settings = load_settings()
     with service("processor", settings) as endpoint:

@@ -100,6 +100,7 @@ def test_bad_settings_stop_at_start_up(topic_namespace: str) -> None:
         (["--dedup-window", "soon"], {}, "not a duration"),
         (["--guarantee", "maybe"], {}, "processing guarantee"),
         (["--app-id", "bad id!"], {}, "app id"),
+        (["--session-timeout", "2s"], {}, "session timeout must be 6-300 seconds"),
         ([], {"ORION_PROCESSOR_WEB_PORT": "x"}, "ORION_PROCESSOR_WEB_PORT"),
         ([], {"ORION_KAFKA_BOOTSTRAP": "127.0.0.1:1"}, "did not answer"),
     ):
