@@ -13,9 +13,14 @@ partition p, every table change and the offset commit go through that one
 producer, so they commit together or not at all. That is why outputs are
 sent with an explicit partition and transactional id, and why all raw,
 clean, dlq, tick and changelog topics must have the same partition count.
-That is the design; it does not hold yet under SIGKILL or a rebalance (see
-the README's known limits and the ``known_broken`` tests), partly because
-of Faust defects, one of which :mod:`.faust_fixes` works around.
+faust-streaming 0.15.3 breaks that in several places (table changes outside
+the transaction, offsets lost at revocation, records silently skipped
+around a rebalance, empty table recovery). So this module sends table
+changes itself, keeps its own offsets (:mod:`.offsets`, :mod:`.positions`)
+and commits them, and :mod:`.faust_fixes` patches the rest. Measured
+against the ledger: a worker SIGKILLed twice, and a second worker joining
+mid-run, both give the exact expected clean and DLQ topics (tests in
+``tests/stream_processors/test_against_ledger.py``).
 
 Ticks: a plain producer thread writes an empty record to every partition of
 the ``<app id>-ticks`` topic every ``tick_interval_s``. A tick is an event
@@ -125,6 +130,8 @@ class Processor:
         self._commit_lock = asyncio.Lock()
         self.offsets: OffsetBook[Any] = OffsetBook()
         self.positions = Positions(bootstrap, self.app_id)
+        self.phase = ("starting", time.monotonic())
+        self._watchdog = _Watchdog(self)
         self._ticker = _Ticker(bootstrap, self.tick_topic, partitions, config.tick_interval_s)
         channel = self.app.topic(
             *self._stem_of, self.tick_topic, key_serializer="raw", value_serializer="raw"
@@ -143,8 +150,10 @@ class Processor:
         """Start the reference tracker and the ticker threads (before the worker runs)."""
         self.tracker.start()
         self._ticker.start()
+        self._watchdog.start()
 
     def close(self) -> None:
+        self._watchdog.stop()
         self._ticker.stop()
         self.tracker.stop()
         self.positions.close()
@@ -166,22 +175,28 @@ class Processor:
         async for event in stream.events():
             msg = event.message
             self.assigned = True
+            self._at("agent: waiting for the commit lock")
             async with self._commit_lock:
                 tp = msg.tp
                 expected = self.offsets.expected(tp)
                 if expected is None:  # first record since the assignment
+                    self._at("agent: asking the broker where the partition starts")
                     expected = await self.positions.start_of(msg.topic, msg.partition)
                 verdict = self.offsets.check(tp, msg.offset, expected)
                 if verdict == "gap":
+                    self._at("agent: reading records Faust did not deliver")
                     await self._fill_gap(tp, expected, msg.offset)
                 if verdict != "skip":
                     await self._handle_one(tp, msg.offset, msg.timestamp, msg.key, msg.value)
                 await stream.ack(event)
+            self._at("agent: waiting for records")
 
     async def _handle_one(
         self, tp: Any, offset: int, ts: float | None, key: bytes | None, value: bytes | None
     ) -> None:
+        self._at("agent: handling a record")
         await self.handle(tp.topic, tp.partition, offset, ts, key, value)
+        self._at("agent: sending table changes")
         await self._send_changes(tp.topic)
         self.offsets.handled(tp, offset)
 
@@ -216,8 +231,11 @@ class Processor:
         book = self.offsets
 
         async def force_commit(topics: Any = None, start_new_transaction: bool = True) -> bool:
+            self._at("commit: waiting for the lock")
             async with lock:
+                self._at("commit: waiting for table changes to be delivered")
                 await self._changes_delivered()
+                self._at("commit: committing the transactions")
                 offsets = book.due()
                 if not offsets:
                     return False
@@ -234,10 +252,15 @@ class Processor:
                 for tp in offsets:  # Faust's ack lists: unused, kept from growing
                     consumer._acked.pop(tp, None)
                     consumer._acked_index.pop(tp, None)
+                self._at("agent: waiting for records")
                 return True
 
         consumer.force_commit = force_commit
         consumer._orion_guarded = True
+
+    def _at(self, phase: str) -> None:
+        """Say what the worker is doing now; the stall watchdog logs it if it lasts."""
+        self.phase = (phase, time.monotonic())
 
     def _changelog_in_transaction(self, table: Any) -> None:
         """Send this table's changes through the record's transactional producer.
@@ -564,6 +587,42 @@ def _settle(fut: Any, done: asyncio.Future[Any]) -> None:
     fut.set_result(done.result())
     if fut.message.callback:
         fut.message.callback(fut)
+
+
+class _Watchdog:
+    """Logs a warning when one phase of the worker lasts longer than ``limit_s``.
+
+    A worker that stops making progress says where it stopped (waiting for the
+    commit lock, for table changes to be delivered, ...), so an operator can
+    see it in the log, and the lag alert has a cause next to it.
+    """
+
+    def __init__(self, processor: Processor, limit_s: float = 30.0) -> None:
+        self._processor = processor
+        self._limit = limit_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        warned_at = None
+        while not self._stop.wait(5.0):
+            phase, since = self._processor.phase
+            stuck = time.monotonic() - since
+            if phase != "agent: waiting for records" and stuck > self._limit:
+                if warned_at != since:
+                    log.warning("worker stalled", extra={
+                        "phase": phase, "for_s": round(stuck),
+                        "changes_in_flight": len(self._processor._pending_changes)})  # fmt: skip
+                    warned_at = since
+                metrics.STALLED.set(stuck)
+            else:
+                metrics.STALLED.set(0)
 
 
 class _Ticker:

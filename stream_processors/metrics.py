@@ -29,3 +29,7 @@ LAG = Gauge(
 RETRIES = Counter(
     "orion_processor_retries_total", "Transient failures retried (registry, broker)", ["what"]
 )
+STALLED = Gauge(
+    "orion_processor_stalled_seconds",
+    "How long the worker has been in one phase other than waiting for records (0: moving)",
+)

@@ -31,7 +31,9 @@ class Worker:
 
     def __init__(self, prefix: str, data_dir: Path, log: Path) -> None:
         self.port = free_port()
-        env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_METRICS_PORT": str(self.port)}
+        env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_METRICS_PORT": str(self.port),
+               # a killed worker's partitions move after 10 s, not 30: shorter tests
+               "ORION_PROCESSOR_SESSION_TIMEOUT": "10s"}  # fmt: skip
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "orion", "process", "--data-dir", str(data_dir)],

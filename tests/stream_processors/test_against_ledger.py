@@ -53,13 +53,6 @@ def test_one_worker(
     assert_matches_ledger(settings, topic_namespace, ledger)
 
 
-@pytest.mark.known_broken
-@pytest.mark.xfail(
-    reason="seen 2026-11-25 after the recovery fix: 2 of 50 000 wrong after two SIGKILLs "
-    "(the first record of a partition the killed worker never reached was skipped by the "
-    "restarted one; one vehicle business duplicate reached clean)",
-    strict=False,
-)
 def test_worker_killed_twice_with_sigkill(
     settings: OrionSettings, topic_namespace: str, workers: object, tmp_path: Path
 ) -> None:
@@ -75,13 +68,6 @@ def test_worker_killed_twice_with_sigkill(
     assert_matches_ledger(settings, topic_namespace, ledger)
 
 
-@pytest.mark.known_broken
-@pytest.mark.xfail(
-    reason="seen 2026-11-25: 50 of 50 000 wrong around the rebalance (rejects dead-lettered "
-    "twice, parked interactions and service events lost); Faust logs 'Invalid state "
-    "transition IN_TRANSACTION -> IN_TRANSACTION' for partitions kept across the rebalance",
-    strict=False,
-)
 def test_two_workers_share_the_partitions(
     settings: OrionSettings, topic_namespace: str, workers: object, tmp_path: Path
 ) -> None:
