@@ -40,6 +40,7 @@ import time
 from typing import Any
 
 import faust
+from aiokafka import TopicPartition  # type: ignore[import-untyped]  # (under faust) keys of its commits
 from confluent_kafka import Producer
 
 from orion.exceptions import ServiceUnavailableError
@@ -58,6 +59,8 @@ __all__ = ["Processor"]
 
 log = logging.getLogger("orion.processor")
 _EXPIRE_EVERY_TICKS = 20
+_TAIL_CHECK_EVERY_S = 5.0
+_TAIL_FILL_MAX = 500
 
 
 class Processor:
@@ -131,6 +134,8 @@ class Processor:
         self.offsets: OffsetBook[Any] = OffsetBook()
         self.positions = Positions(bootstrap, self.app_id)
         self.phase = ("starting", time.monotonic())
+        self._delivered_at: dict[Any, float] = {}
+        self._tails_checked_at: dict[int, float] = {}
         self._watchdog = _Watchdog(self)
         self._ticker = _Ticker(bootstrap, self.tick_topic, partitions, config.tick_interval_s)
         channel = self.app.topic(
@@ -162,6 +167,9 @@ class Processor:
         # Sent after Faust's revocation handler waited for the streams and committed.
         self.offsets.forget(revoked)
         for tp in revoked:
+            self._delivered_at.pop(tp, None)
+            self._tails_checked_at.pop(tp.partition, None)
+        for tp in revoked:
             state = self._states.pop(tp.partition, None)
             if state is not None:
                 metrics.PARKED.dec(state.count)
@@ -188,6 +196,9 @@ class Processor:
                     await self._fill_gap(tp, expected, msg.offset)
                 if verdict != "skip":
                     await self._handle_one(tp, msg.offset, msg.timestamp, msg.key, msg.value)
+                self._delivered_at[tp] = time.monotonic()
+                if msg.topic == self.tick_topic:
+                    await self._check_tails(msg.partition)
                 await stream.ack(event)
             self._at("agent: waiting for records")
 
@@ -199,6 +210,33 @@ class Processor:
         self._at("agent: sending table changes")
         await self._send_changes(tp.topic)
         self.offsets.handled(tp, offset)
+
+    async def _check_tails(self, p: int) -> None:
+        """Handle records at the end of an idle raw partition that Faust never delivered.
+
+        A gap is noticed when a later record arrives; records skipped at the end of
+        a partition have no later record, so they would wait forever (seen: the last
+        4 re-sent customers of a partition after a restart). Ticks arrive on every
+        partition p this worker owns, so every few seconds each raw topic's
+        partition p that delivered nothing lately is compared with its high-water
+        mark. Handling a record Faust delivers later anyway is harmless: the
+        offset book skips it.
+        """
+        now = time.monotonic()
+        if now - self._tails_checked_at.get(p, 0.0) < _TAIL_CHECK_EVERY_S:
+            return
+        self._tails_checked_at[p] = now
+        for topic in self._stem_of:
+            tp = TopicPartition(topic, p)
+            if now - self._delivered_at.setdefault(tp, now) < _TAIL_CHECK_EVERY_S:
+                continue  # delivered lately, or first seen now: give Faust its time
+            expected = self.offsets.expected(tp)
+            if expected is None:
+                expected = await self.positions.start_of(topic, p)
+            high = await self.positions.high_water(topic, p)
+            if high > expected:  # at most a bounded batch: Faust may just be slow
+                self._at("agent: reading records Faust did not deliver")
+                await self._fill_gap(tp, expected, min(high, expected + _TAIL_FILL_MAX))
 
     async def _fill_gap(self, tp: Any, expected: int, offset: int) -> None:
         """Handle the records Faust never delivered (expected .. offset-1), in order."""

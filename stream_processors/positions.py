@@ -79,6 +79,17 @@ class Positions:
             )
             return int(low)
 
+    def _high_water(self, topic: str, partition: int) -> int:
+        with self._lock:
+            _, high = self._client.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=30, cached=False
+            )
+            return int(high)
+
+    async def high_water(self, topic: str, partition: int) -> int:
+        """The offset after the last record of a raw partition (no transactions there)."""
+        return await asyncio.to_thread(self._high_water, topic, partition)
+
     async def start_of(self, topic: str, partition: int) -> int:
         """The offset the group resumes ``topic``/``partition`` at (log start if none)."""
         return await asyncio.to_thread(self._start_of, topic, partition)
