@@ -41,7 +41,7 @@ from typing import Any
 
 import faust
 from aiokafka import TopicPartition  # type: ignore[import-untyped]  # (under faust) keys of its commits
-from confluent_kafka import Producer
+from confluent_kafka import KafkaException, Producer
 
 from orion.exceptions import ServiceUnavailableError
 from orion.reasons import Reason
@@ -116,10 +116,9 @@ class Processor:
         self.parked = self.app.Table("parked", **opts)
         self._changes: list[tuple[str, Any]] = []
         self._pending_changes: list[Any] = []
-        if self.eos:
-            for table in (self.dedup, self.parked):
-                self._changelog_in_transaction(table)
-                _forget_on_revoke(table)
+        for table in (self.dedup, self.parked):
+            self._changelog_in_transaction(table)
+            _forget_on_revoke(table)
         self.tracker = ReferenceTracker(
             bootstrap,
             self.app_id,
@@ -169,7 +168,6 @@ class Processor:
         for tp in revoked:
             self._delivered_at.pop(tp, None)
             self._tails_checked_at.pop(tp.partition, None)
-        for tp in revoked:
             state = self._states.pop(tp.partition, None)
             if state is not None:
                 metrics.PARKED.dec(state.count)
@@ -239,8 +237,22 @@ class Processor:
                 await self._fill_gap(tp, expected, min(high, expected + _TAIL_FILL_MAX))
 
     async def _fill_gap(self, tp: Any, expected: int, offset: int) -> None:
-        """Handle the records Faust never delivered (expected .. offset-1), in order."""
-        missing = await self.positions.read(tp.topic, tp.partition, expected, offset)
+        """Handle the records Faust never delivered (expected .. offset-1), in order.
+
+        Never gives up: the record at ``offset`` must not be handled before them, so
+        a broker that does not serve them is retried with back-off.
+        """
+        delay = 0.5
+        while True:
+            try:
+                missing = await self.positions.read(tp.topic, tp.partition, expected, offset)
+                break
+            except (TimeoutError, KafkaException) as e:
+                metrics.RETRIES.labels("gap_read").inc()
+                log.warning("cannot read records Faust did not deliver; retrying",
+                            extra={"tp": str(tp), "error": repr(e)})  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
         first = missing[0].offset if missing else offset
         if first > expected:  # deleted by retention before anyone processed them
             log.warning("records deleted before they were processed",
@@ -269,29 +281,32 @@ class Processor:
         book = self.offsets
 
         async def force_commit(topics: Any = None, start_new_transaction: bool = True) -> bool:
-            self._at("commit: waiting for the lock")
-            async with lock:
-                self._at("commit: waiting for table changes to be delivered")
-                await self._changes_delivered()
-                self._at("commit: committing the transactions")
-                offsets = book.due()
-                if not offsets:
-                    return False
-                if self.eos:
-                    await consumer.transactions.commit(
-                        offsets, start_new_transaction=start_new_transaction
-                    )
-                else:
-                    await self.app.producer.flush()
-                    if not await consumer._commit(offsets):
-                        return False
-                book.committed(offsets)
-                consumer._committed_offset.update(offsets)
-                for tp in offsets:  # Faust's ack lists: unused, kept from growing
-                    consumer._acked.pop(tp, None)
-                    consumer._acked_index.pop(tp, None)
-                self._at("agent: waiting for records")
-                return True
+            before = self.phase  # the agent's phase, and since when, for the watchdog
+            try:
+                self._at("commit: waiting for the lock")
+                async with lock:
+                    self._at("commit: waiting for table changes to be delivered")
+                    await self._changes_delivered()
+                    self._at("commit: committing")
+                    return await commit(book.due(), start_new_transaction)
+            finally:
+                self.phase = before
+
+        async def commit(offsets: dict[Any, int], start_new_transaction: bool) -> bool:
+            if not offsets:
+                return False
+            if self.eos:
+                await consumer.transactions.commit(
+                    offsets, start_new_transaction=start_new_transaction
+                )
+            elif not await consumer._commit(offsets):
+                return False
+            book.committed(offsets)
+            consumer._committed_offset.update(offsets)
+            for tp in offsets:  # Faust's ack lists: unused, kept from growing
+                consumer._acked.pop(tp, None)
+                consumer._acked_index.pop(tp, None)
+            return True
 
         consumer.force_commit = force_commit
         consumer._orion_guarded = True
@@ -301,7 +316,7 @@ class Processor:
         self.phase = (phase, time.monotonic())
 
     def _changelog_in_transaction(self, table: Any) -> None:
-        """Send this table's changes through the record's transactional producer.
+        """Send this table's changes with the record's outputs, before its offset commits.
 
         faust-streaming 0.15.3 sends table changes through its *non-transactional*
         producer even under exactly-once: a change is committed at once, whether or
@@ -310,7 +325,8 @@ class Processor:
         table, its tick's outputs aborted) and as duplicates. So changes are queued
         here (serialised exactly as Faust would, so its recovery reads them) and
         :meth:`_send_changes` sends them with the transactional id of the partition
-        they belong to, before the record is acked.
+        they belong to, before the record is acked. At least once, they go through
+        the plain producer, and a commit waits until they are acknowledged.
         """
         changes = self._changes
 

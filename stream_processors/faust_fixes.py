@@ -1,6 +1,10 @@
-"""Work-arounds for faust-streaming defects that break exactly-once table recovery.
+"""Work-arounds for faust-streaming defects that break exactly-once.
 
-Applied once by :class:`stream_processors.app.Processor` before its app is built.
+:func:`apply` runs once before the app is built (table recovery, below);
+:func:`deliver_every_fetched_record` runs when the agent starts. The other
+work-arounds live where they act: :mod:`stream_processors.app` (table changes
+in the transaction, commits), :mod:`stream_processors.offsets` and
+:mod:`stream_processors.positions` (offsets, skipped records).
 
 Table recovery under ``processing_guarantee="exactly_once"`` asks the consumer
 thread for the changelog partitions' high-water marks, and faust-streaming
@@ -42,7 +46,8 @@ def deliver_every_fetched_record(consumer: Any) -> None:
     rebalance (seen 2026-11-25), and a seek back to them was undone by the rest of
     the fetched batch. With this, every fetched record reaches the agent, and the
     agent's :class:`~stream_processors.offsets.OffsetBook` alone decides which one
-    is next: earlier ones are skipped, later ones make it seek back.
+    is next: earlier ones are skipped; for later ones the agent reads the missing
+    records itself (:mod:`stream_processors.positions`).
     """
     consumer._read_offset = _NoReadOffsets()
 

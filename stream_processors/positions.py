@@ -3,8 +3,9 @@
 Why not Faust's idea of it: faust-streaming 0.15.3 maps a committed offset of
 0 to "none", and after a rebalance its view can lag the commit the previous
 owner made while giving the partition up. Seen 2026-11-25: the first record
-of a partition was skipped after a restart, and a new owner was handed
-records from offset 35 of a partition whose group offset was 0. The agent
+of a partition was skipped after a restart, and a new owner got its first
+record of a partition at offset 35 while Faust knew no committed offset for
+it. The agent
 asks here once per partition after each assignment, from a plain client that
 never joins the group, so the answer does not wait on Faust's consumer
 thread (which may itself be waiting for the agent).
@@ -100,7 +101,11 @@ class Positions:
             self._reader.assign([TopicPartition(topic, partition, start)])
             try:
                 deadline = time.monotonic() + 30
-                while time.monotonic() < deadline:
+                while True:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(
+                            f"{topic}[{partition}] {start}..{end - 1} not read in 30 s"
+                        )
                     msg = self._reader.poll(1.0)
                     if msg is None:
                         continue
@@ -120,7 +125,11 @@ class Positions:
         return out
 
     async def read(self, topic: str, partition: int, start: int, end: int) -> list[Record]:
-        """Records ``start`` up to (not including) ``end`` of one partition, in order."""
+        """Records ``start`` up to (not including) ``end`` of one partition, in order.
+
+        Raises TimeoutError or KafkaException when the broker does not serve them;
+        records deleted by retention are simply not in the list.
+        """
         return await asyncio.to_thread(self._read, topic, partition, start, end)
 
     def close(self) -> None:
