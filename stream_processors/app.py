@@ -188,7 +188,7 @@ class Processor:
                 if expected is None:  # first record since the assignment
                     self._at("agent: asking the broker where the partition starts")
                     expected = await self.positions.start_of(msg.topic, msg.partition)
-                verdict = self.offsets.check(tp, msg.offset, expected)
+                verdict = self.offsets.check(msg.offset, expected)
                 if verdict == "gap":
                     self._at("agent: reading records Faust did not deliver")
                     await self._fill_gap(tp, expected, msg.offset)
@@ -585,7 +585,7 @@ class Processor:
                     via=tick_topic,
                 )  # fmt: skip
             else:
-                await self._publish_via(tick_topic, parked.stem, p, ts, key, verdict)
+                await self._publish(parked.stem, tick_topic, p, ts, key, verdict)
         else:
             await self._dead_letter(parked.stem, src, p, parked.offset, ts, key, value, verdict,
                                     via=tick_topic)  # fmt: skip
@@ -594,15 +594,6 @@ class Processor:
         metrics.PARKED.dec()
         if parked.stem in self._parkable:
             state.resolved_at[parked.stem] = tick_offset
-
-    async def _publish_via(
-        self, via: str, stem: str, p: int, ts: float | None, key: bytes, v: Valid
-    ) -> None:
-        await self._send(via, p, self._clean[stem], key, self.pipeline.encode(stem, v.clean),
-                         None, ts)  # fmt: skip
-        metrics.CLEAN.labels(stem).inc()
-        for rule in v.repairs:
-            metrics.REPAIRED.labels(stem, rule).inc()
 
     def _expire(self, state: PartitionState) -> None:
         """Forget dedup keys older than the window (event time), so state stays bounded."""

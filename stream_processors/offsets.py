@@ -39,7 +39,7 @@ class OffsetBook(Generic[TP]):
         self._next: dict[TP, int] = {}
         self._committed: dict[TP, int] = {}
 
-    def check(self, tp: TP, offset: int, expected: int) -> Literal["handle", "skip", "gap"]:
+    def check(self, offset: int, expected: int) -> Literal["handle", "skip", "gap"]:
         """What to do with the record at ``offset`` when ``expected`` is the next one."""
         if offset == expected:
             return "handle"

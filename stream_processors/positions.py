@@ -69,27 +69,18 @@ class Positions:
     def _start_of(self, topic: str, partition: int) -> int:
         with self._lock:
             tp = self._client.committed([TopicPartition(topic, partition)], timeout=30)[0]
-            if tp.offset >= 0:
-                return int(tp.offset)
-        return self._log_start(topic, partition)
+        return int(tp.offset) if tp.offset >= 0 else self._watermarks(topic, partition)[0]
 
-    def _log_start(self, topic: str, partition: int) -> int:
+    def _watermarks(self, topic: str, partition: int) -> tuple[int, int]:
         with self._lock:
-            low, _ = self._client.get_watermark_offsets(
+            low, high = self._client.get_watermark_offsets(
                 TopicPartition(topic, partition), timeout=30, cached=False
             )
-            return int(low)
-
-    def _high_water(self, topic: str, partition: int) -> int:
-        with self._lock:
-            _, high = self._client.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=30, cached=False
-            )
-            return int(high)
+        return int(low), int(high)
 
     async def high_water(self, topic: str, partition: int) -> int:
         """The offset after the last record of a raw partition (no transactions there)."""
-        return await asyncio.to_thread(self._high_water, topic, partition)
+        return (await asyncio.to_thread(self._watermarks, topic, partition))[1]
 
     async def start_of(self, topic: str, partition: int) -> int:
         """The offset the group resumes ``topic``/``partition`` at (log start if none)."""

@@ -8,9 +8,9 @@ from stream_processors.offsets import OffsetBook
 def test_a_record_is_handled_only_at_the_expected_offset() -> None:
     book: OffsetBook[str] = OffsetBook()
     assert book.expected("t0") is None  # nothing handled since the assignment
-    assert book.check("t0", 10, expected=10) == "handle"
-    assert book.check("t0", 9, expected=10) == "skip"  # before the commit: done already
-    assert book.check("t0", 12, expected=10) == "gap"  # fetched before a seek, or retention
+    assert book.check(10, expected=10) == "handle"
+    assert book.check(9, expected=10) == "skip"  # before the commit: done already
+    assert book.check(12, expected=10) == "gap"  # fetched before a seek, or retention
 
 
 def test_own_progress_sets_the_next_offset() -> None:
