@@ -69,6 +69,20 @@ _QUIET.propagate = False
 MAVEN_FIX = "install Maven (apt-get install -y maven) and make sure Maven Central is reachable"
 
 
+def new_cluster_id() -> str:
+    """A random KRaft cluster id that cannot be read as a command-line option.
+
+    Kafka ids are 16 random bytes in URL-safe base64, whose alphabet includes
+    ``-``. One id in 64 starts with it, and ``kafka-storage format`` then takes
+    the id for an option and stops ("expected one argument"). Kafka's own
+    ``Uuid.randomUuid`` draws again in that case; so does this.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class Kafka(Component):
     name = "kafka"
     port_variable = "ORION_STACK_KAFKA_PORT"
@@ -144,7 +158,7 @@ class Kafka(Component):
         )
         (self.home / "log4j2.properties").write_text(_LOG4J2)
         if not (self.log_dirs / "meta.properties").is_file():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            cluster_id = new_cluster_id()
             run_step(
                 self.name,
                 [
@@ -153,8 +167,7 @@ class Kafka(Component):
                     self._classpath(),
                     "kafka.tools.StorageTool",
                     "format",
-                    "-t",
-                    cluster_id,
+                    f"--cluster-id={cluster_id}",
                     "-c",
                     str(self.home / "server.properties"),
                     "--standalone",
