@@ -78,8 +78,8 @@ def bare_loop(bootstrap: str, registry_url: str, prefix: str, total: int) -> flo
     return done / elapsed
 
 
-def worker_run(prefix: str, total: int) -> tuple[float, float, float]:
-    """(events/s, peak RSS MiB, last RSS MiB) of one `orion process` worker."""
+def worker_run(prefix: str, total: int) -> tuple[float, list[tuple[int, float]]]:
+    """Events/s of one `orion process` worker, and its RSS (MiB) against events committed."""
     settings = load_settings()
     env = {**os.environ, "ORION_TOPIC_PREFIX": prefix}
     data = tempfile.mkdtemp(prefix="bench-proc-")
@@ -89,14 +89,14 @@ def worker_run(prefix: str, total: int) -> tuple[float, float, float]:
                          "group.id": prefix + "orion-processor"})  # fmt: skip
     tps = [TopicPartition(prefix + e.topic("raw"), p) for e in entities() for p in range(3)]
     high = {(t.topic, t.partition): consumer.get_watermark_offsets(t, timeout=10)[1] for t in tps}
-    rss: list[float] = []
+    rss: list[tuple[int, float]] = []
     started = time.monotonic()
     first = None
     try:
         while True:
-            rss.append(rss_mib(proc.pid))
             done = {(t.topic, t.partition): t.offset for t in consumer.committed(tps, timeout=10)}
             n = sum(max(done[k], 0) for k in high)
+            rss.append((n, rss_mib(proc.pid)))
             if first is None and n > 0:
                 first = (time.monotonic(), n)
             if n >= total:
@@ -108,7 +108,17 @@ def worker_run(prefix: str, total: int) -> tuple[float, float, float]:
         proc.wait(60)
         consumer.close()
     t0, n0 = first or (started, 0)
-    return (total - n0) / max(end - t0, 1e-9), max(rss), rss[-1]
+    return (total - n0) / max(end - t0, 1e-9), rss
+
+
+def rss_profile(samples: list[tuple[int, float]], total: int, steps: int = 10) -> str:
+    """Peak RSS within each tenth of the run: flat memory shows as a flat row."""
+    cells = []
+    for i in range(1, steps + 1):
+        lo, hi = total * (i - 1) // steps, total * i // steps
+        inside = [r for n, r in samples if lo < n <= hi] or [0.0]
+        cells.append(f"{hi // 1000}k:{max(inside):.0f}")
+    return " ".join(cells)
 
 
 def main() -> None:
@@ -122,12 +132,13 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "orion", "produce", "--events", str(args.events),
                     "--max-rate"], env=env, check=True, capture_output=True)  # fmt: skip
     bare = bare_loop(settings.kafka_bootstrap, settings.schema_registry_url, prefix, args.events)
-    rate, peak, last = worker_run(prefix, args.events)
+    rate, rss = worker_run(prefix, args.events)
     print(f"events: {args.events}")
     print(f"bare consume-decode-encode-produce loop: {bare:,.0f} events/s")
     print(f"orion process (1 worker, exactly-once):  {rate:,.0f} events/s")
     print(f"ratio worker/bare: {rate / bare:.1%}")
-    print(f"worker RSS: peak {peak:.0f} MiB, at end {last:.0f} MiB")
+    print(f"worker RSS: peak {max(r for _, r in rss):.0f} MiB, at end {rss[-1][1]:.0f} MiB")
+    print(f"worker RSS peak per tenth (events: MiB): {rss_profile(rss, args.events)}")
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
     for f in admin.delete_topics(topics).values():

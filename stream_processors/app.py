@@ -111,9 +111,10 @@ class Processor:
             consumer_auto_offset_reset="earliest",
             autodiscover=False,
         )
-        opts: dict[str, Any] = {"partitions": partitions, "key_type": str}
-        self.dedup = self.app.Table("dedup", **opts)
-        self.parked = self.app.Table("parked", **opts)
+        self.dedup = self.app.Table("dedup", partitions=partitions, key_type=str,
+                                    options=config.rocksdb_options())  # fmt: skip
+        self.parked = self.app.Table("parked", partitions=partitions, key_type=str,
+                                     options=config.rocksdb_options())  # fmt: skip
         self._changes: list[tuple[str, Any]] = []
         self._pending_changes: list[Any] = []
         for table in (self.dedup, self.parked):

@@ -34,6 +34,14 @@ class ProcessorConfig:
     # How long the group waits for a silent worker (a SIGKILLed one) before its
     # partitions move. Faust's 60 s default held a restarted worker idle for ~1m45s.
     session_timeout_s: float = 30.0
+    store_memory_mib: int = 16
+    """RocksDB memory per table partition: half write buffers, half block cache.
+
+    Faust's defaults (three 64 MiB write buffers and a 2 GiB block cache per
+    database, one database per table and partition) let the RSS climb for
+    hundreds of thousands of events (623 MiB after 500k with 6 databases,
+    measured 2026-11-26). The tables are written once per record and read
+    mostly for recent keys, which the write buffers hold anyway."""
 
     def __post_init__(self) -> None:
         if not _APP_ID.fullmatch(self.app_id):
@@ -59,11 +67,27 @@ class ProcessorConfig:
                 f"session timeout must be 6-300 seconds, got {self.session_timeout_s:g}",
                 fix="pass e.g. --session-timeout 30s (the broker refuses less than 6 s)",
             )
+        if not 4 <= self.store_memory_mib <= 4096:
+            raise ConfigurationError(
+                f"store memory must be 4-4096 MiB per table partition, got {self.store_memory_mib}",
+                fix="pass e.g. --store-memory 16 (MiB)",
+            )
         if self.data_dir.exists() and not self.data_dir.is_dir():
             raise ConfigurationError(
                 f"data dir {self.data_dir} exists and is not a directory",
                 fix="pass --data-dir or set ORION_PROCESSOR_DATA_DIR to a directory",
             )
+
+    def rocksdb_options(self) -> dict[str, int]:
+        """Options for every table's RocksDB store (Faust's ``Table(options=...)``)."""
+        mib = 1024 * 1024
+        half = self.store_memory_mib * mib // 2
+        return {
+            "write_buffer_size": half // 2,
+            "max_write_buffer_number": 2,
+            "target_file_size_base": 16 * mib,
+            "block_cache_size": half,
+        }
 
     def full_app_id(self, topic_prefix: str) -> str:
         """Consumer group, transactional ids and changelog topics all live under the prefix."""

@@ -35,6 +35,10 @@ def process(
         str | None,
         typer.Option(help="how long the group waits for a dead worker, e.g. 30s (6s-300s)"),
     ] = None,
+    store_memory: Annotated[
+        int | None,
+        typer.Option(help="RocksDB memory per table partition in MiB (4-4096, default 16)"),
+    ] = None,
 ) -> None:
     """Validate, repair, deduplicate and dead-letter every raw topic into clean and dlq topics.
 
@@ -50,6 +54,11 @@ def process(
         raise ConfigurationError(
             f"ORION_PROCESSOR_WEB_PORT must be a port number, got {port_text!r}"
         )
+    memory_text = str(store_memory) if store_memory is not None else _env("STORE_MEMORY", "16")
+    if not memory_text.isdigit():
+        raise ConfigurationError(
+            f"ORION_PROCESSOR_STORE_MEMORY must be a number of MiB, got {memory_text!r}"
+        )
     config = ProcessorConfig(
         app_id=app_id or _env("APP_ID", "orion-processor"),
         data_dir=data_dir or Path(_env("DATA_DIR", ".stack/processor")),
@@ -57,6 +66,7 @@ def process(
         guarantee=guarantee or _env("GUARANTEE", "exactly_once"),
         web_port=int(port_text) if port_text else None,
         session_timeout_s=parse_duration(session_timeout or _env("SESSION_TIMEOUT", "30s")),
+        store_memory_mib=int(memory_text),
     )
     settings = load_settings()
     with service("processor", settings) as endpoint:

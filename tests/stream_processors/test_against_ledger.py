@@ -51,6 +51,18 @@ def test_one_worker(
     took = wait_until_done(settings, topic_namespace, [w])
     print(f"one worker: {EVENTS} events in {took:.1f}s")
     assert_matches_ledger(settings, topic_namespace, ledger)
+    assert_store_memory_bounded(tmp_path / "data", mib=16)
+
+
+def assert_store_memory_bounded(data_dir: Path, mib: int) -> None:
+    """Every table partition's RocksDB runs with bounded buffers, as RocksDB wrote them."""
+    options = sorted(data_dir.rglob("OPTIONS-*"))
+    dbs = {f.parent.name for f in options}
+    assert {"dedup-0.db", "parked-0.db"} <= dbs, dbs
+    for f in options:
+        text = f.read_text()
+        assert f"write_buffer_size={mib * 1024 * 1024 // 4}\n" in text, f
+        assert "max_write_buffer_number=2\n" in text, f
 
 
 def test_worker_killed_twice_with_sigkill(
@@ -87,7 +99,9 @@ def test_bad_settings_stop_at_start_up(topic_namespace: str) -> None:
         (["--guarantee", "maybe"], {}, "processing guarantee"),
         (["--app-id", "bad id!"], {}, "app id"),
         (["--session-timeout", "2s"], {}, "session timeout must be 6-300 seconds"),
+        (["--store-memory", "2"], {}, "store memory must be 4-4096 MiB"),
         ([], {"ORION_PROCESSOR_WEB_PORT": "x"}, "ORION_PROCESSOR_WEB_PORT"),
+        ([], {"ORION_PROCESSOR_STORE_MEMORY": "lots"}, "ORION_PROCESSOR_STORE_MEMORY"),
         ([], {"ORION_KAFKA_BOOTSTRAP": "127.0.0.1:1"}, "did not answer"),
     ):
         result = subprocess.run(
