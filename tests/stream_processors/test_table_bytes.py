@@ -1,4 +1,4 @@
-"""Dedup rows written past Faust's table path are the bytes Faust itself writes (pure logic).
+"""Table rows written past Faust's table path are the bytes Faust itself writes (pure logic).
 
 Faust's recovery puts changelog bytes into RocksDB as they are, and the table
 decodes them with its own serializers: a difference would make a restarted
@@ -21,6 +21,7 @@ def test_keys_and_values_match_fausts_own_encoding(tmp_path: Path) -> None:
     for key, value in (
         ("1|erp.sales|0a1b|9f8e", [1_767_225_600_000, 12, "0b1e6c3a-4c1b-4a8e-9f5e-2d7c1a9b0e44"]),
         ("0|crm.customers||00", [0, 0, "é-ünïcode"]),
+        ("2|erp.payments|17", {"s": "erp.payments", "o": 17, "key": "S-1", "ts": 1.5, "v": "AAE="}),
     ):
         msg = table.changelog_topic.as_future_message(
             key=key, value=value, partition=0,
