@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -78,10 +80,27 @@ def bare_loop(bootstrap: str, registry_url: str, prefix: str, total: int) -> flo
     return done / elapsed
 
 
-def worker_run(prefix: str, total: int) -> tuple[float, list[tuple[int, float]]]:
-    """Events/s of one `orion process` worker, and its RSS (MiB) against events committed."""
+def parked(port: int) -> float:
+    """The worker's ``orion_processor_parked`` gauge (0 while its endpoint is not up yet)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith("orion_processor_parked "):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return 0.0
+
+
+def worker_run(prefix: str, total: int) -> tuple[float, list[tuple[int, float]], float]:
+    """Events/s of one `orion process` worker, its RSS (MiB) against events committed,
+    and the most facts it held parked at once (they wait for master data; a backlog
+    read at full speed parks more than a live stream)."""
     settings = load_settings()
-    env = {**os.environ, "ORION_TOPIC_PREFIX": prefix}
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_METRICS_PORT": str(port)}
     data = tempfile.mkdtemp(prefix="bench-proc-")
     cmd = [sys.executable, "-m", "orion", "process", "--data-dir", data]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -90,6 +109,7 @@ def worker_run(prefix: str, total: int) -> tuple[float, list[tuple[int, float]]]
     tps = [TopicPartition(prefix + e.topic("raw"), p) for e in entities() for p in range(3)]
     high = {(t.topic, t.partition): consumer.get_watermark_offsets(t, timeout=10)[1] for t in tps}
     rss: list[tuple[int, float]] = []
+    most_parked = 0.0
     started = time.monotonic()
     first = None
     try:
@@ -97,6 +117,7 @@ def worker_run(prefix: str, total: int) -> tuple[float, list[tuple[int, float]]]
             done = {(t.topic, t.partition): t.offset for t in consumer.committed(tps, timeout=10)}
             n = sum(max(done[k], 0) for k in high)
             rss.append((n, rss_mib(proc.pid)))
+            most_parked = max(most_parked, parked(port))
             if first is None and n > 0:
                 first = (time.monotonic(), n)
             if n >= total:
@@ -108,7 +129,7 @@ def worker_run(prefix: str, total: int) -> tuple[float, list[tuple[int, float]]]
         proc.wait(60)
         consumer.close()
     t0, n0 = first or (started, 0)
-    return (total - n0) / max(end - t0, 1e-9), rss
+    return (total - n0) / max(end - t0, 1e-9), rss, most_parked
 
 
 def rss_profile(samples: list[tuple[int, float]], total: int, steps: int = 10) -> str:
@@ -132,12 +153,13 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "orion", "produce", "--events", str(args.events),
                     "--max-rate"], env=env, check=True, capture_output=True)  # fmt: skip
     bare = bare_loop(settings.kafka_bootstrap, settings.schema_registry_url, prefix, args.events)
-    rate, rss = worker_run(prefix, args.events)
+    rate, rss, most_parked = worker_run(prefix, args.events)
     print(f"events: {args.events}")
     print(f"bare consume-decode-encode-produce loop: {bare:,.0f} events/s")
     print(f"orion process (1 worker, exactly-once):  {rate:,.0f} events/s")
     print(f"ratio worker/bare: {rate / bare:.1%}")
     print(f"worker RSS: peak {max(r for _, r in rss):.0f} MiB, at end {rss[-1][1]:.0f} MiB")
+    print(f"facts parked at once, at most: {most_parked:,.0f}")
     print(f"worker RSS peak per tenth (events: MiB): {rss_profile(rss, args.events)}")
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]

@@ -48,7 +48,10 @@ class Reason(StrEnum):
     INVALID_ENUM = "INVALID_ENUM"
     """A value is not one of the symbols of its closed vocabulary."""
     UNKNOWN_REFERENCE = "UNKNOWN_REFERENCE"
-    """A foreign key names a dealer, customer, vehicle, supplier or sale that does not exist."""
+    """A foreign key names a dealer, customer, vehicle, supplier or sale that does not exist.
+
+    Decided once the referenced topics are processed past everything produced up to
+    ``orion process --reference-grace`` (default 5 s) after the fact."""
     INCONSISTENT_VALUES = "INCONSISTENT_VALUES"
     """Fields contradict each other (e.g. final_price != sale_price - discount_amount)."""
 

@@ -34,14 +34,20 @@ class ProcessorConfig:
     # How long the group waits for a silent worker (a SIGKILLed one) before its
     # partitions move. Faust's 60 s default held a restarted worker idle for ~1m45s.
     session_timeout_s: float = 30.0
+    reference_grace_s: float = 5.0
+    """How long after a fact its master may be produced and still count (Kafka timestamps).
+
+    A live stream decides against the high-water mark anyway (about a second of
+    grace); this bounds how much of a backlog a parked fact waits for."""
     store_memory_mib: int = 16
     """RocksDB memory per table partition: half write buffers, half block cache.
 
     Faust's defaults (three 64 MiB write buffers and a 2 GiB block cache per
     database, one database per table and partition) let the RSS climb for
     hundreds of thousands of events (623 MiB after 500k with 6 databases,
-    measured 2026-11-26). The tables are written once per record and read
-    mostly for recent keys, which the write buffers hold anyway."""
+    measured 2026-11-26). The worker reads the tables only to load a partition
+    after an assignment and to fetch a parked record's bytes when it is decided;
+    dedup lookups use an in-memory index (:mod:`.state`)."""
 
     def __post_init__(self) -> None:
         if not _APP_ID.fullmatch(self.app_id):
@@ -66,6 +72,11 @@ class ProcessorConfig:
             raise ConfigurationError(
                 f"session timeout must be 6-300 seconds, got {self.session_timeout_s:g}",
                 fix="pass e.g. --session-timeout 30s (the broker refuses less than 6 s)",
+            )
+        if not 0 <= self.reference_grace_s <= 86400:
+            raise ConfigurationError(
+                f"reference grace must be 0 s to 1 d, got {self.reference_grace_s:g} s",
+                fix="pass e.g. --reference-grace 5s",
             )
         if not 4 <= self.store_memory_mib <= 4096:
             raise ConfigurationError(

@@ -86,6 +86,23 @@ class Positions:
         """The offset the group resumes ``topic``/``partition`` at (log start if none)."""
         return await asyncio.to_thread(self._start_of, topic, partition)
 
+    def _offsets_at(self, tps: list[tuple[str, int]], ts_ms: int) -> dict[tuple[str, int], int]:
+        with self._lock:
+            found = self._client.offsets_for_times(
+                [TopicPartition(t, p, ts_ms) for t, p in tps], timeout=30
+            )
+        return {(tp.topic, tp.partition): int(tp.offset) for tp in found}
+
+    async def offsets_at(
+        self, tps: list[tuple[str, int]], ts_ms: int
+    ) -> dict[tuple[str, int], int]:
+        """Per partition, the first offset whose record timestamp is >= ``ts_ms``.
+
+        A negative offset means no such record yet. Raises KafkaException when the
+        broker does not answer.
+        """
+        return await asyncio.to_thread(self._offsets_at, tps, ts_ms)
+
     def _read(self, topic: str, partition: int, start: int, end: int) -> list[Record]:
         out: list[Record] = []
         with self._lock:

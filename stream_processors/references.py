@@ -6,9 +6,12 @@ topics and partitions concurrently and a fact can overtake its master. It
 is rejected with UNKNOWN_REFERENCE only when both hold:
 
 1. every partition of the referenced entities' raw topics has been
-   processed past the high-water mark observed after the fact was parked
-   (the consumer group's committed offsets; with exactly-once these commit
-   in the same transaction as the clean output), and
+   processed past the fact's barrier (the consumer group's committed
+   offsets; with exactly-once these commit in the same transaction as the
+   clean output). The barrier is the first offset produced more than the
+   reference grace after the fact, or, if there is none yet, the
+   high-water mark observed after the fact was parked
+   (``Processor._barrier``); and
 2. this worker's reference index has read the clean topics of those
    entities up to their high-water marks observed after (1).
 

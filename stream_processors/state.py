@@ -27,6 +27,9 @@ class Parked:
     offset: int
     key: str
     park_epoch: int
+    ts: float | None = None
+    """The raw record's Kafka timestamp (s): the decision waits for masters produced up to
+    ``reference_grace`` after it."""
     barrier: dict[tuple[str, int], int] | None = None
     barrier_epoch: int = 0
 

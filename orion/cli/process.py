@@ -35,6 +35,10 @@ def process(
         str | None,
         typer.Option(help="how long the group waits for a dead worker, e.g. 30s (6s-300s)"),
     ] = None,
+    reference_grace: Annotated[
+        str | None,
+        typer.Option(help="how late a master may be produced after its fact, e.g. 5s"),
+    ] = None,
     store_memory: Annotated[
         int | None,
         typer.Option(help="RocksDB memory per table partition in MiB (4-4096, default 16)"),
@@ -66,6 +70,7 @@ def process(
         guarantee=guarantee or _env("GUARANTEE", "exactly_once"),
         web_port=int(port_text) if port_text else None,
         session_timeout_s=parse_duration(session_timeout or _env("SESSION_TIMEOUT", "30s")),
+        reference_grace_s=parse_duration(reference_grace or _env("REFERENCE_GRACE", "5s")),
         store_memory_mib=int(memory_text),
     )
     settings = load_settings()

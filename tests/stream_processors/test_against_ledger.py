@@ -100,6 +100,7 @@ def test_bad_settings_stop_at_start_up(topic_namespace: str) -> None:
         (["--app-id", "bad id!"], {}, "app id"),
         (["--session-timeout", "2s"], {}, "session timeout must be 6-300 seconds"),
         (["--store-memory", "2"], {}, "store memory must be 4-4096 MiB"),
+        (["--reference-grace", "2d"], {}, "reference grace must be 0 s to 1 d"),
         ([], {"ORION_PROCESSOR_WEB_PORT": "x"}, "ORION_PROCESSOR_WEB_PORT"),
         ([], {"ORION_PROCESSOR_STORE_MEMORY": "lots"}, "ORION_PROCESSOR_STORE_MEMORY"),
         ([], {"ORION_KAFKA_BOOTSTRAP": "127.0.0.1:1"}, "did not answer"),
