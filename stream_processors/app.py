@@ -56,7 +56,7 @@ from stream_processors.pipeline import Pipeline, Rejected, Valid
 from stream_processors.positions import Positions
 from stream_processors.references import ReferenceTracker, Status
 from stream_processors.rules import REFERENT_STEMS
-from stream_processors.state import Parked, PartitionState
+from stream_processors.state import Parked, PartitionState, barrier_times
 
 __all__ = ["Processor"]
 
@@ -116,10 +116,6 @@ class Processor:
             # Fewer, larger produce requests (aiokafka's sender took ~10% of the worker).
             # Outputs become visible at a commit (every second) anyway; 5 ms is noise.
             producer_linger=0.005,
-            # Bytes fetched per partition per request: Faust's 1 MiB over ~90 raw
-            # partitions queued ~200k records of a backlog in memory, and every tick
-            # (the only place parked facts are decided) waited behind all of them.
-            consumer_max_fetch_size=64 * 1024,
             consumer_auto_offset_reset="earliest",
             autodiscover=False,
         )
@@ -587,13 +583,10 @@ class Processor:
         the slice's newest fact: a later barrier than the fact's own is never wrong,
         only later.
         """
-        stamps = [f.ts for f in fresh if f.ts is not None]
-        start, end = (min(stamps), max(stamps)) if stamps else (0.0, 0.0)
-        width = max((end - start) / _BARRIER_SLICES, 1.0)
         groups: dict[float | None, list[Parked]] = {}
-        for f in fresh:  # no timestamp: the high-water mark
-            until = None if f.ts is None else start + ((f.ts - start) // width + 1) * width
-            groups.setdefault(until, []).append(f)
+        ends = barrier_times([f.ts for f in fresh], _BARRIER_SLICES)
+        for f, until in zip(fresh, ends, strict=True):
+            groups.setdefault(until, []).append(f)  # no timestamp (None): high-water mark
         for until, group in groups.items():
             barrier = await self._barrier(stem, until, status)
             for f in group:

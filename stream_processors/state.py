@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-__all__ = ["Parked", "PartitionState"]
+__all__ = ["Parked", "PartitionState", "barrier_times"]
 
 
 @dataclass(slots=True)
@@ -32,6 +32,21 @@ class Parked:
     ``reference_grace`` after it."""
     barrier: dict[tuple[str, int], int] | None = None
     barrier_epoch: int = 0
+
+
+def barrier_times(stamps: list[float | None], slices: int) -> list[float | None]:
+    """For each timestamp, the end of its slice of the span (None stays None).
+
+    The barrier of a group of parked facts is looked up once per slice, at its end:
+    never before a fact's own time, and at most ``slices`` (+1) broker lookups
+    however many facts wait.
+    """
+    known = [t for t in stamps if t is not None]
+    if not known:
+        return [None] * len(stamps)
+    start = min(known)
+    width = max((max(known) - start) / slices, 1.0)
+    return [None if t is None else start + ((t - start) // width + 1) * width for t in stamps]
 
 
 @dataclass(slots=True)
