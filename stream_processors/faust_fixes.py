@@ -1,6 +1,7 @@
 """Work-arounds for faust-streaming defects that break exactly-once.
 
-:func:`apply` runs once before the app is built (table recovery, below);
+:func:`apply` runs once before the app is built (table recovery, below, and
+fair delivery between partitions, :func:`_take_turns`);
 :func:`deliver_every_fetched_record` runs when the agent starts. The other
 work-arounds live where they act: :mod:`stream_processors.app` (table changes
 in the transaction, commits), :mod:`stream_processors.offsets` and
@@ -24,9 +25,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aiokafka.consumer.fetcher import Fetcher  # type: ignore[import-untyped]
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-__all__ = ["apply", "deliver_every_fetched_record"]
+__all__ = ["FAIR_CHUNK", "apply", "deliver_every_fetched_record"]
+
+FAIR_CHUNK = 100
+"""Records taken from one partition before the others get their turn."""
 
 
 class _NoReadOffsets(dict[Any, Any]):
@@ -57,10 +62,36 @@ async def _highwaters(self: Any, partitions: list[Any]) -> Mapping[Any, int]:
     return dict(await consumer.end_offsets(partitions))
 
 
+def _take_turns(fetched_records: Any) -> Any:
+    """aiokafka's ``Fetcher.fetched_records``, taking turns between partitions.
+
+    aiokafka hands out a partition's fetched records until that whole fetch is
+    drained, and a drained partition goes to the back of the queue. In a backlog
+    (~90 raw partitions, up to 1 MiB each per fetch) some partitions then got
+    nothing for over a minute: the tick partitions (parked facts are decided on
+    ticks) and the master topics, with tens of thousands of facts parked
+    meanwhile (seen 2026-11-26: raw.erp.vehicles committed at ~1,040 of ~3,300
+    per partition, ticks at offset 5, 40,868 parked). Here at most
+    :data:`FAIR_CHUNK` records come from one partition per call, and a partition
+    that still has records goes to the back. Order within a partition is kept.
+    """
+
+    async def fair(self: Any, partitions: Any, timeout: float = 0, max_records: Any = None) -> Any:
+        chunk = FAIR_CHUNK if max_records is None else min(max_records, FAIR_CHUNK)
+        drained = await fetched_records(self, partitions, timeout, chunk)
+        for tp in drained:
+            if tp in self._records:
+                self._records.move_to_end(tp)
+        return drained
+
+    return fair
+
+
 def apply() -> None:
     """Install the fixes (idempotent)."""
     thread = faust_aiokafka.AIOKafkaConsumerThread
     if getattr(thread, "_orion_fixed", False):
         return
     thread._highwaters = _highwaters  # type: ignore[method-assign]
+    Fetcher.fetched_records = _take_turns(Fetcher.fetched_records)
     thread._orion_fixed = True  # type: ignore[attr-defined]
