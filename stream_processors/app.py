@@ -580,8 +580,8 @@ class Processor:
         nothing past that time yet, so its barrier stays the high-water mark.
 
         One lookup per slice of the facts' time span (at most ``_BARRIER_SLICES``), at
-        the slice's newest fact: a later barrier than the fact's own is never wrong,
-        only later.
+        the slice's end: a barrier later than the fact's own is never wrong, it only
+        decides later.
         """
         groups: dict[float | None, list[Parked]] = {}
         ends = barrier_times([f.ts for f in fresh], _BARRIER_SLICES)

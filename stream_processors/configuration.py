@@ -37,8 +37,9 @@ class ProcessorConfig:
     reference_grace_s: float = 5.0
     """How long after a fact its master may be produced and still count (Kafka timestamps).
 
-    A live stream decides against the high-water mark anyway (about a second of
-    grace); this bounds how much of a backlog a parked fact waits for."""
+    A live stream has nothing that late yet, so there a fact waits for the
+    high-water mark seen after it was parked; in a backlog this bounds how much
+    of it a parked fact waits for."""
     store_memory_mib: int = 16
     """RocksDB memory per table partition: half write buffers, half block cache.
 

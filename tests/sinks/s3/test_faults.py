@@ -91,6 +91,10 @@ def s3_switch(settings: OrionSettings) -> Iterator[Switch]:
     switch.close()
 
 
+def _put_errors() -> float | None:
+    return REGISTRY.get_sample_value("orion_s3_sink_s3_errors_total", {"operation": "put_object"})
+
+
 def test_s3_outage_pauses_backs_off_and_resumes_without_loss(
     settings: OrionSettings,
     kafka_topic: Callable[..., str],
@@ -109,10 +113,7 @@ def test_s3_outage_pauses_backs_off_and_resumes_without_loss(
         limits=BatchLimits(max_records=100, max_age_s=0.3),
         retry_after_s=0.5,
     )
-    errors_before = (
-        REGISTRY.get_sample_value("orion_s3_sink_s3_errors_total", {"operation": "put_object"})
-        or 0.0
-    )
+    errors_before = _put_errors() or 0.0
     options = RunnerOptions(poll_timeout_s=0.1)
     stop, holder = run_in_thread(lambda st: run_s3_sink(s, config, st, runner_options=options))
     try:
@@ -122,10 +123,16 @@ def test_s3_outage_pauses_backs_off_and_resumes_without_loss(
             time.sleep(0.05)
         s3_switch.cut()
         frozen = committed(s, config.group, topic, 2)
-        time.sleep(6)  # several failed flushes, retries and back-offs
+        # Records to flush while S3 is down (the first 1000 may all be archived
+        # already: seen in CI, backoffs == 0), and S3 stays down until the sink has
+        # given up retrying a batch and paused the partition.
+        produce_records(settings, topic, 500, partitions=2)
+        deadline = time.monotonic() + 90
+        while not REGISTRY.get_sample_value("orion_s3_sink_backoffs_total", {"topic": topic}):
+            assert time.monotonic() < deadline, "the sink never backed off"
+            time.sleep(0.1)
         assert committed(s, config.group, topic, 2) == frozen, "committed while S3 was down"
         assert holder.thread.is_alive()
-        produce_records(settings, topic, 500, partitions=2)
         s3_switch.up = True
         wait_committed(s, config.group, topic, alive=holder.thread.is_alive)
     finally:
@@ -133,8 +140,7 @@ def test_s3_outage_pauses_backs_off_and_resumes_without_loss(
         holder.thread.join(60)
     assert holder.error is None, holder.error
     assert holder.result.backoffs > 0
-    errors = REGISTRY.get_sample_value("orion_s3_sink_s3_errors_total", {"operation": "put_object"})
-    assert (errors or 0.0) > errors_before
+    assert (_put_errors() or 0.0) > errors_before
     assert_exactly_once(
         read_objects(s3_client, bucket, f"bronze/{topic}/").records, read_kafka(settings, topic)
     )
