@@ -733,52 +733,13 @@ def _settle(fut: Any, done: asyncio.Future[Any]) -> None:
         fut.message.callback(fut)
 
 
-class _Watchdog:
-    """Logs a warning when one phase of the worker lasts longer than ``limit_s``.
+class _Periodic:
+    """A daemon thread that calls :meth:`_every` each ``interval_s`` until stopped."""
 
-    A worker that stops making progress says where it stopped (waiting for the
-    commit lock, for table changes to be delivered, ...), so an operator can
-    see it in the log, and the lag alert has a cause next to it.
-    """
-
-    def __init__(self, processor: Processor, limit_s: float = 30.0) -> None:
-        self._processor = processor
-        self._limit = limit_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        warned_at = None
-        while not self._stop.wait(5.0):
-            phase, since = self._processor.phase
-            stuck = time.monotonic() - since
-            if phase != "agent: waiting for records" and stuck > self._limit:
-                if warned_at != since:
-                    log.warning("worker stalled", extra={
-                        "phase": phase, "for_s": round(stuck),
-                        "changes_in_flight": len(self._processor._pending_changes)})  # fmt: skip
-                    warned_at = since
-                metrics.STALLED.set(stuck)
-            else:
-                metrics.STALLED.set(0)
-
-
-class _Ticker:
-    """Writes an empty record to every tick partition periodically (plain, not transactional)."""
-
-    def __init__(self, bootstrap: str, topic: str, partitions: int, interval_s: float) -> None:
-        self._producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
-        self._topic = topic
-        self._n = partitions
+    def __init__(self, name: str, interval_s: float) -> None:
         self._interval = interval_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ticker", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -790,8 +751,58 @@ class _Ticker:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            for p in range(self._n):
-                with contextlib.suppress(BufferError):  # a tick is a nudge; another comes soon
-                    self._producer.produce(self._topic, b"", partition=p)
-            self._producer.poll(0)
+            self._every()
+        self._finish()
+
+    def _every(self) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        """Called once after the last round."""
+
+
+class _Watchdog(_Periodic):
+    """Logs a warning when one phase of the worker lasts longer than ``limit_s``.
+
+    A worker that stops making progress says where it stopped (waiting for the
+    commit lock, for table changes to be delivered, ...), so an operator can
+    see it in the log, and the lag alert has a cause next to it.
+    """
+
+    def __init__(self, processor: Processor, limit_s: float = 30.0) -> None:
+        super().__init__("watchdog", 5.0)
+        self._processor = processor
+        self._limit = limit_s
+        self._warned_at: float | None = None
+
+    def _every(self) -> None:
+        phase, since = self._processor.phase
+        stuck = time.monotonic() - since
+        if phase != "agent: waiting for records" and stuck > self._limit:
+            if self._warned_at != since:
+                log.warning("worker stalled", extra={
+                    "phase": phase, "for_s": round(stuck),
+                    "changes_in_flight": len(self._processor._pending_changes)})  # fmt: skip
+                self._warned_at = since
+            metrics.STALLED.set(stuck)
+        else:
+            metrics.STALLED.set(0)
+
+
+class _Ticker(_Periodic):
+    """Writes an empty record to every tick partition periodically (plain, not transactional)."""
+
+    def __init__(self, bootstrap: str, topic: str, partitions: int, interval_s: float) -> None:
+        super().__init__("ticker", interval_s)
+        self._producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+        self._topic = topic
+        self._n = partitions
+
+    def _every(self) -> None:
+        for p in range(self._n):
+            with contextlib.suppress(BufferError):  # a tick is a nudge; another comes soon
+                self._producer.produce(self._topic, b"", partition=p)
+        self._producer.poll(0)
+
+    def _finish(self) -> None:
         self._producer.flush(5)
