@@ -7,16 +7,23 @@ so the command prints one message and exits 1.
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+import socket
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orion.exceptions import ConfigurationError
 
-__all__ = ["GUARANTEES", "ProcessorConfig"]
+__all__ = ["ProcessorConfig", "parse_duration"]
 
-GUARANTEES = ("exactly_once", "at_least_once")
-_APP_ID = re.compile(r"[A-Za-z0-9._-]{1,120}")
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,120}")
+
+
+def _unique_instance() -> str:
+    """Host and pid: two workers on one host never share a transactional id by accident."""
+    host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:80] or "host"
+    return f"{host}-{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -24,51 +31,62 @@ class ProcessorConfig:
     """One worker's knobs; the app id is put under the topic prefix by :meth:`full_app_id`."""
 
     app_id: str = "orion-processor"
+    instance_id: str | None = None
+    """A stable name for this worker slot (a StatefulSet pod, ``worker-1``), or None.
+
+    Given, it is the consumer group's static member id and part of the
+    transactional id: a worker restarted under the same name takes its
+    partitions back at once (no rebalance) and fences the transaction its
+    predecessor left open, instead of waiting for the session and transaction
+    timeouts. Two live workers must never share one (each fences the other);
+    None gives every process a unique id (host and pid) and dynamic membership."""
     data_dir: Path = Path(".stack/processor")
     dedup_window_s: float = 7 * 86400.0
-    guarantee: str = "exactly_once"
-    web_port: int | None = None  # faust's own web server; None keeps it off
-    commit_interval_s: float = 1.0
-    tick_interval_s: float = 0.5
-    max_poll_records: int = 2000
+    batch_max_records: int = 5000
+    """A transaction ends after this many raw records ..."""
+    batch_interval_s: float = 0.1
+    """... or after waiting this long for more: low latency in a quiet stream."""
     # How long the group waits for a silent worker (a SIGKILLed one) before its
-    # partitions move. Faust's 60 s default held a restarted worker idle for ~1m45s.
+    # partitions move.
     session_timeout_s: float = 30.0
     reference_grace_s: float = 5.0
     """How long after a fact its master may be produced and still count (Kafka timestamps).
 
-    A live stream has nothing that late yet, so there a fact waits for the
-    high-water mark seen after it was parked; in a backlog this bounds how much
-    of it a parked fact waits for."""
+    A parked fact is decided once everything produced up to this long after it
+    has been processed; in a live stream that is this long after it, in a
+    backlog much sooner."""
     store_memory_mib: int = 16
-    """RocksDB memory per table partition: half write buffers, half block cache.
-
-    Faust's defaults (three 64 MiB write buffers and a 2 GiB block cache per
-    database, one database per table and partition) let the RSS climb for
-    hundreds of thousands of events (623 MiB after 500k with 6 databases,
-    measured 2026-11-26). The worker reads the tables only to load a partition
-    after an assignment and to fetch a parked record's bytes when it is decided;
-    dedup lookups use an in-memory index (:mod:`.state`)."""
+    """RocksDB memory per partition's dedup store: half write buffers, half block cache."""
+    stall_after_s: float = 30.0
+    """A loop phase (other than waiting for records) lasting longer is reported as a stall."""
+    _unique: str = field(default_factory=_unique_instance, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not _APP_ID.fullmatch(self.app_id):
+        if not _NAME.fullmatch(self.app_id):
             raise ConfigurationError(
                 f"app id {self.app_id!r} must be 1-120 letters, digits, '.', '_' or '-'",
                 fix="pass --app-id or set ORION_PROCESSOR_APP_ID",
+            )
+        if self.instance_id is not None and not _NAME.fullmatch(self.instance_id):
+            raise ConfigurationError(
+                f"instance id {self.instance_id!r} must be 1-120 letters, digits, '.', '_' or '-'",
+                fix="pass --instance-id or set ORION_PROCESSOR_INSTANCE_ID",
             )
         if not self.dedup_window_s > 0:
             raise ConfigurationError(
                 f"dedup window must be > 0, got {self.dedup_window_s}",
                 fix="pass e.g. --dedup-window 7d (s, m, h, d)",
             )
-        if self.guarantee not in GUARANTEES:
+        if not 1 <= self.batch_max_records <= 100_000:
             raise ConfigurationError(
-                f"processing guarantee {self.guarantee!r} is not one of {', '.join(GUARANTEES)}"
+                f"batch size must be 1-100000 records, got {self.batch_max_records}",
+                fix="pass e.g. --batch-size 5000",
             )
-        if self.web_port is not None and not 0 < self.web_port < 65536:
-            raise ConfigurationError(f"web port must be 1-65535, got {self.web_port}")
-        if not 0 < self.commit_interval_s <= 60 or not 0 < self.tick_interval_s <= 60:
-            raise ConfigurationError("commit and tick intervals must be between 0 and 60 seconds")
+        if not 0.001 <= self.batch_interval_s <= 10:
+            raise ConfigurationError(
+                f"batch interval must be 1 ms to 10 s, got {self.batch_interval_s:g} s",
+                fix="pass e.g. --batch-interval 0.1s",
+            )
         if not 6 <= self.session_timeout_s <= 300:
             raise ConfigurationError(
                 f"session timeout must be 6-300 seconds, got {self.session_timeout_s:g}",
@@ -81,7 +99,7 @@ class ProcessorConfig:
             )
         if not 4 <= self.store_memory_mib <= 4096:
             raise ConfigurationError(
-                f"store memory must be 4-4096 MiB per table partition, got {self.store_memory_mib}",
+                f"store memory must be 4-4096 MiB per partition, got {self.store_memory_mib}",
                 fix="pass e.g. --store-memory 16 (MiB)",
             )
         if self.data_dir.exists() and not self.data_dir.is_dir():
@@ -90,27 +108,24 @@ class ProcessorConfig:
                 fix="pass --data-dir or set ORION_PROCESSOR_DATA_DIR to a directory",
             )
 
-    def rocksdb_options(self) -> dict[str, int]:
-        """Options for every table's RocksDB store (Faust's ``Table(options=...)``)."""
-        mib = 1024 * 1024
-        half = self.store_memory_mib * mib // 2
-        return {
-            "write_buffer_size": half // 2,
-            "max_write_buffer_number": 2,
-            "target_file_size_base": 16 * mib,
-            "block_cache_size": half,
-        }
+    @property
+    def instance(self) -> str:
+        return self.instance_id or self._unique
 
     def full_app_id(self, topic_prefix: str) -> str:
         """Consumer group, transactional ids and changelog topics all live under the prefix."""
         return topic_prefix + self.app_id
 
+    def transactional_id(self, topic_prefix: str) -> str:
+        return f"{self.full_app_id(topic_prefix)}-{self.instance}"
+
 
 def parse_duration(text: str) -> float:
-    """``"7d"``, ``"12h"``, ``"30m"``, ``"90s"`` or plain seconds -> seconds."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    """``"7d"``, ``"12h"``, ``"30m"``, ``"90s"``, ``"100ms"`` or plain seconds -> seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|[smhd]?)\s*", text)
     if m is None:
         raise ConfigurationError(
-            f"not a duration: {text!r}", fix="use a number with s, m, h or d, e.g. 7d"
+            f"not a duration: {text!r}", fix="use a number with ms, s, m, h or d, e.g. 7d"
         )
-    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    unit = {"": 1, "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    return float(m.group(1)) * unit

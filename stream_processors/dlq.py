@@ -24,7 +24,7 @@ def dlq_headers(
     timestamp_ms: int | None,
     exc_class: str,
     message: str,
-) -> list[tuple[str, bytes]]:
+) -> list[tuple[str, str | bytes | None]]:
     """Headers of one dead letter (all UTF-8 text)."""
     return [
         (h.REASON, reason.value.encode()),

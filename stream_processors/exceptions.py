@@ -2,7 +2,9 @@
 
     OrionError (orion.exceptions)
     └── ProcessorError
-        └── RuleViolation   a record breaks a rule (TerminalError): dead-letter it
+        ├── RuleViolation     a record breaks a rule (TerminalError): dead-letter it
+        └── EngineFatalError  Kafka says this worker cannot go on (fenced, fatal
+                              producer error): exit non-zero, a supervisor restarts it
 
 A rule violation is terminal (retrying cannot help), so the stream
 dead-letters the record with its reason and moves on. Transient trouble
@@ -15,7 +17,7 @@ from __future__ import annotations
 from orion.exceptions import OrionError, TerminalError
 from orion.reasons import Reason
 
-__all__ = ["ProcessorError", "RuleViolation"]
+__all__ = ["EngineFatalError", "ProcessorError", "RuleViolation"]
 
 
 class ProcessorError(OrionError):
@@ -29,3 +31,7 @@ class RuleViolation(ProcessorError, TerminalError):
         super().__init__(message)
         self.reason = reason
         self.rule = rule
+
+
+class EngineFatalError(ProcessorError):
+    """The transactional producer or the consumer failed fatally; nothing was committed."""

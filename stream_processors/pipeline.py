@@ -1,11 +1,12 @@
 """One raw record in, one verdict out: decode, repair, validate (pure apart from the registry).
 
-Who calls it: the Faust agent in :mod:`stream_processors.app`, per record,
+Who calls it: :class:`stream_processors.processor.Processor`, per record,
 and again for a parked record when its references can be decided. The
 verdict is :class:`Valid` (with the clean record, its repairs, its dedup
-keys and its foreign keys) or :class:`Rejected` (reason, rule, exception).
+keys and its foreign keys) or :class:`Rejected` (reason, rule, exception,
+and the event's identity when it decoded, so a re-sent reject is known).
 Deduplication and the referential check need state, so they live in the
-app; everything here is deterministic, which is what the unit tests hold.
+processor; everything here is deterministic, which is what the unit tests hold.
 
 A registry that does not answer raises
 :class:`~orion.exceptions.ServiceUnavailableError`: the caller retries with
@@ -32,7 +33,7 @@ from orion.serde import AvroDecoder, AvroEncoder
 from stream_processors.exceptions import RuleViolation
 from stream_processors.rules import CompiledRules, all_rules
 
-__all__ = ["Pipeline", "Rejected", "Valid", "content_hash"]
+__all__ = ["Identity", "Pipeline", "Rejected", "Valid", "content_hash"]
 
 _NOT_CONTENT = frozenset({"event_id", "produced_at"})
 _SERDE_REASON: dict[type[SerdeError], tuple[Reason, str]] = {
@@ -54,12 +55,23 @@ class Valid:
     refs: list[tuple[str, str, str]]
 
 
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What deduplication knows an event by: its id, event time and content hash."""
+
+    event_id: str
+    event_time_ms: int
+    content: str
+
+
 @dataclass(slots=True)
 class Rejected:
     reason: Reason
     rule: str
     exc_class: str
     message: str
+    identity: Identity | None = None
+    """None for bytes that do not decode: they have no identity to deduplicate by."""
 
 
 def content_hash(record: dict[str, Any]) -> str:
@@ -72,6 +84,13 @@ def _ms(value: Any) -> int:
     if isinstance(value, datetime):
         return int(value.timestamp() * 1000)
     return int(value)
+
+
+def _identity(raw: dict[str, Any]) -> Identity | None:
+    try:
+        return Identity(str(raw["event_id"]), _ms(raw["event_time"]), content_hash(raw))
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
 
 
 class Pipeline:
@@ -101,7 +120,7 @@ class Pipeline:
         try:
             clean, repairs = rules.apply(raw)
         except RuleViolation as e:
-            return Rejected(e.reason, e.rule, type(e).__name__, e.message)
+            return Rejected(e.reason, e.rule, type(e).__name__, e.message, _identity(raw))
         except (TypeError, AttributeError, KeyError) as e:  # a raw schema the rules do not know
             return Rejected(Reason.UNDECODABLE, "rules.shape", type(e).__name__, str(e))
         return Valid(

@@ -7,11 +7,9 @@ is rejected with UNKNOWN_REFERENCE only when both hold:
 
 1. every partition of the referenced entities' raw topics has been
    processed past the fact's barrier (the consumer group's committed
-   offsets; with exactly-once these commit in the same transaction as the
-   clean output). The barrier is the first offset produced more than the
-   reference grace after the fact, or, if there is none yet, the
-   high-water mark observed after the fact was parked
-   (``Processor._barrier``); and
+   offsets, which commit in the same transaction as the clean outputs).
+   The barrier is everything produced up to the reference grace after the
+   fact (:mod:`stream_processors.barriers`); and
 2. this worker's reference index has read the clean topics of those
    entities up to their high-water marks observed after (1).
 
@@ -22,18 +20,30 @@ use it, so by then the master is in the index if it ever was valid.
 clean topics of referenced entities (every partition, read_committed, no
 consumer group, from the beginning, so every worker has the whole index)
 and polls the group's committed offsets and the high-water marks. The
-agent reads :attr:`ReferenceTracker.ready`, an immutable snapshot, without
+engine reads :attr:`ReferenceTracker.ready`, an immutable snapshot, without
 locks.
+
+Caught up means the consumer's *position* has reached the high-water mark,
+never "the last record's offset + 1": the last offset of a transactional
+partition is a commit marker that no record carries, so counting records
+stopped one short for ever and a quiet stream never decided its parked
+facts (found 2026-11-30).
+
+Memory: the index keeps what its topics keep. Master topics are compacted,
+so every id stays (bounded by the number of masters); a referent whose clean
+topic is not compacted (sales) is forgotten once its record is older than
+that topic's retention, which is also all a restarted worker could rebuild.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from stream_processors import metrics
 
@@ -41,6 +51,8 @@ __all__ = ["ReferenceTracker", "Status"]
 
 log = logging.getLogger("orion.processor.references")
 TPKey = tuple[str, int]
+_PRUNE_EVERY_POLLS = 100
+_LAG_EVERY_POLLS = 10
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,14 @@ class Status:
     """One poll: raw high-water marks, the group's commits, and the index caught up to both."""
 
     epoch: int
+    polled_at_ms: int
+    """Wall clock when the poll began: everything produced before it is within raw_hwm."""
     raw_hwm: dict[TPKey, int] = field(default_factory=dict)
     committed: dict[TPKey, int] = field(default_factory=dict)
+
+    def done(self, tp: TPKey) -> int:
+        """Offsets of ``tp`` the group has processed (0 when it never committed)."""
+        return max(self.committed.get(tp, 0), 0)
 
 
 class ReferenceTracker:
@@ -61,26 +79,25 @@ class ReferenceTracker:
         group_id: str,
         clean_topics: dict[str, str],
         raw_referent_topics: list[str],
-        progress_topics: list[str],
         lag_topics: list[str],
         partitions: int,
+        retention_ms: dict[str, int | None],
         interval_s: float = 0.3,
     ) -> None:
-        self._conf: dict[str, Any] = {
-            "bootstrap.servers": bootstrap,
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "isolation.level": "read_committed",
-        }
+        self._bootstrap = bootstrap
         self._group_id = group_id
         self._clean = clean_topics  # clean topic -> referent stem
         self._raw_ref = raw_referent_topics
-        self._progress = progress_topics
         self._lag_topics = lag_topics
         self._n = partitions
         self._interval = interval_s
-        self.known: dict[str, set[str]] = {stem: set() for stem in clean_topics.values()}
+        self._retention = {self._clean[t]: ms for t, ms in retention_ms.items()}
+        self.known: dict[str, Any] = {
+            stem: (set() if self._retention.get(stem) is None else {})
+            for stem in clean_topics.values()
+        }
         self.ready: Status | None = None
+        self.error: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reference-tracker", daemon=True)
         self._epoch = 0
@@ -96,78 +113,98 @@ class ReferenceTracker:
     def exists(self, stem: str, key: str) -> bool:
         return key in self.known[stem]
 
-    # -- the thread ---------------------------------------------------------------------
-    def _run(self) -> None:
-        index = Consumer({**self._conf, "group.id": self._group_id + "-refindex"})
-        progress = Consumer({**self._conf, "group.id": self._group_id})
-        tps = [TopicPartition(t, p, OFFSET_BEGINNING) for t in self._clean for p in range(self._n)]
-        index.assign(tps)
-        pos: dict[TPKey, int] = {(t, p): 0 for t in self._clean for p in range(self._n)}
-        try:
-            while not self._stop.is_set():
-                try:
-                    status, clean_hwm = self._poll(progress)
-                except Exception as e:  # broker away: keep the last snapshot, try again
-                    metrics.RETRIES.labels("progress_poll").inc()
-                    log.warning("progress poll failed", extra={"error": repr(e)})
-                    self._stop.wait(1.0)
-                    continue
-                caught_up = False
-                while not self._stop.is_set() and not caught_up:
-                    self._consume(index, pos, 0.1)
-                    behind = {tp: (pos[tp], hwm) for tp, hwm in clean_hwm.items() if pos[tp] < hwm}
-                    caught_up = not behind
-                    if behind:
-                        log.debug("index behind", extra={"behind": str(behind)})
-                if caught_up:
-                    self.ready = status
-                self._stop.wait(self._interval)
-        finally:
-            index.close()
-            progress.close()
-
-    def _consume(self, index: Consumer, pos: dict[TPKey, int], timeout: float) -> None:
-        for msg in index.consume(5000, timeout=timeout):
-            tp = (msg.topic() or "", msg.partition() or 0)
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    pos[tp] = max(pos[tp], msg.offset() or 0)
-                continue
-            key = msg.key()
-            if key is not None:
-                self.known[self._clean[tp[0]]].add(key.decode("utf-8", "replace"))
-            pos[tp] = max(pos[tp], (msg.offset() or 0) + 1)
-
     @property
     def epoch(self) -> int:
         """Number of the poll in progress; a status of a later epoch began after now."""
         return self._epoch
 
-    def _poll(self, progress: Consumer) -> tuple[Status, dict[TPKey, int]]:
+    # -- the thread ---------------------------------------------------------------------
+    def _run(self) -> None:
+        base = {"bootstrap.servers": self._bootstrap, "enable.auto.commit": False}
+        index = Consumer({**base, "group.id": self._group_id + "-refindex",
+                          "isolation.level": "read_committed"})  # fmt: skip
+        # Committed offsets and high-water marks only. read_uncommitted: an offset fetch
+        # then returns the last *stable* commit at once instead of waiting for the
+        # transaction in flight (which is never counted before it commits).
+        progress = Consumer({**base, "group.id": self._group_id,
+                             "isolation.level": "read_uncommitted"})  # fmt: skip
+        tps = [TopicPartition(t, p, OFFSET_BEGINNING) for t in self._clean for p in range(self._n)]
+        index.assign(tps)
+        try:
+            while not self._stop.is_set():
+                try:
+                    status, clean_hwm = self._poll(progress, index)
+                except Exception as e:  # broker away: keep the last snapshot, try again
+                    metrics.RETRIES.labels("progress_poll").inc()
+                    log.warning("progress poll failed", extra={"error": repr(e)})
+                    self._stop.wait(1.0)
+                    continue
+                while not self._stop.is_set():
+                    self._consume(index, 0.1)
+                    positions = index.position([TopicPartition(t, p) for t, p in clean_hwm])
+                    behind = {
+                        (tp.topic, tp.partition): (tp.offset, clean_hwm[(tp.topic, tp.partition)])
+                        for tp in positions
+                        if clean_hwm[(tp.topic, tp.partition)] > max(tp.offset, 0)
+                    }
+                    if not behind:
+                        self.ready = status
+                        break
+                    log.debug("index behind", extra={"behind": str(behind)})
+                if status.epoch % _PRUNE_EVERY_POLLS == 0:
+                    self._prune()
+                self._stop.wait(self._interval)
+        finally:
+            index.close()
+            progress.close()
+
+    def _consume(self, index: Consumer, timeout: float) -> None:
+        for msg in index.consume(5000, timeout=timeout):
+            if msg.error() is not None:
+                continue
+            key = msg.key()
+            if key is None:
+                continue
+            stem = self._clean[msg.topic() or ""]
+            known = self.known[stem]
+            if isinstance(known, set):
+                known.add(key.decode("utf-8", "replace"))
+            else:
+                known[key.decode("utf-8", "replace")] = msg.timestamp()[1]
+        metrics.REFERENCE_IDS.set(sum(len(k) for k in self.known.values()))
+
+    def _prune(self) -> None:
+        now_ms = int(time.time() * 1000)
+        for stem, retention in self._retention.items():
+            known = self.known[stem]
+            if retention is None or not isinstance(known, dict):
+                continue
+            horizon = now_ms - retention
+            old = [k for k, ts in known.items() if ts < horizon]
+            for k in old:
+                del known[k]
+
+    def _poll(self, progress: Consumer, index: Consumer) -> tuple[Status, dict[TPKey, int]]:
         self._epoch += 1
         epoch = self._epoch
-        raw_hwm: dict[TPKey, int] = {}
-        for t in self._raw_ref:
-            for p in range(self._n):
-                raw_hwm[(t, p)] = progress.get_watermark_offsets(
-                    TopicPartition(t, p), timeout=5, cached=False
-                )[1]
-        wanted = [TopicPartition(t, p) for t in {*self._progress, *self._lag_topics}
+        polled_at_ms = int(time.time() * 1000)
+
+        def high(t: str, p: int, client: Consumer = progress) -> int:
+            return int(client.get_watermark_offsets(TopicPartition(t, p), timeout=5,
+                                                    cached=False)[1])  # fmt: skip
+
+        raw_hwm = {(t, p): high(t, p) for t in self._raw_ref for p in range(self._n)}
+        wanted = [TopicPartition(t, p) for t in {*self._raw_ref, *self._lag_topics}
                   for p in range(self._n)]  # fmt: skip
         committed = {
             (tp.topic, tp.partition): tp.offset for tp in progress.committed(wanted, timeout=5)
         }
-        clean_hwm = {
-            (t, p): progress.get_watermark_offsets(TopicPartition(t, p), timeout=5, cached=False)[1]
-            for t in self._clean
-            for p in range(self._n)
-        }
-        if epoch % 20 == 1:
+        # The index's own (read_committed) view: the last stable offset, so a transaction
+        # in flight on a clean partition does not hold the index "behind".
+        clean_hwm = {(t, p): high(t, p, index) for t in self._clean for p in range(self._n)}
+        if epoch % _LAG_EVERY_POLLS == 1:
             for t in self._lag_topics:
                 for p in range(self._n):
-                    tp = TopicPartition(t, p)
-                    high = progress.get_watermark_offsets(tp, timeout=5, cached=False)[1]
                     done = max(committed.get((t, p), 0), 0)
-                    metrics.LAG.labels(t, str(p)).set(max(high - done, 0))
-        return Status(epoch, raw_hwm, committed), clean_hwm
+                    metrics.LAG.labels(t, str(p)).set(max(high(t, p) - done, 0))
+        return Status(epoch, polled_at_ms, raw_hwm, committed), clean_hwm

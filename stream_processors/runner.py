@@ -1,4 +1,4 @@
-"""Start one processor worker: check topics, register schemas, run Faust until stopped.
+"""Start one processor worker: check topics, register schemas, run the engine until stopped.
 
 Who calls it: ``orion process``. Everything that can be wrong with the
 configuration or the environment (topics missing or with unequal partition
@@ -6,34 +6,37 @@ counts, broker or registry unreachable, bad data dir) is raised as an
 :class:`~orion.exceptions.OrionError` before the worker starts.
 
 Local RocksDB state is a cache of the changelog topics: each worker process
-uses a directory of its own (``<data dir>/<app id>/<pid>``), removed when it
-stops; directories of dead workers are removed at start-up. So a restarted
-worker always rebuilds its tables from the changelogs, and never trusts
-state a killed process wrote outside a committed transaction.
+uses a directory of its own (``<data dir>/<app id>/<instance>``), wiped when
+it starts and removed when it stops, so a restarted worker always rebuilds
+its state from the changelogs and never trusts what a killed process wrote.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import shutil
+import threading
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 
-import faust
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+from confluent_kafka.admin import AdminClient, ConfigResource  # type: ignore[attr-defined]
 
 from orion.catalog import entities
 from orion.exceptions import ConfigurationError, ServiceUnavailableError
 from orion.registry import Registry
 from orion.settings import OrionSettings
-from stream_processors.app import Processor
+from stream_processors.barriers import BarrierLookup
 from stream_processors.configuration import ProcessorConfig
+from stream_processors.engine import Engine, state_dir
+from stream_processors.engine.changelog import ensure_changelogs
 from stream_processors.pipeline import Pipeline
+from stream_processors.processor import Processor
+from stream_processors.references import ReferenceTracker
+from stream_processors.rules import REFERENT_STEMS
+from stream_processors.watchdog import Watchdog
 
-__all__ = ["build", "check_topics", "run"]
+__all__ = ["Worker", "build", "check_topics", "run"]
 
 log = logging.getLogger("orion.processor")
 
@@ -64,85 +67,78 @@ def check_topics(admin: AdminClient, prefix: str, bootstrap: str) -> int:
     return counts.pop()
 
 
-def _ensure_topic(admin: AdminClient, name: str, partitions: int) -> None:
-    if name in admin.list_topics(timeout=10).topics:
-        return
-    fut = admin.create_topics([NewTopic(name, num_partitions=partitions, replication_factor=1,
-                                        config={"retention.ms": "3600000"})])[name]  # fmt: skip
-    with contextlib.suppress(KafkaException):  # created meanwhile by another worker
-        fut.result(timeout=30)
+def _retention(admin: AdminClient, topics: list[str]) -> dict[str, int | None]:
+    """retention.ms of each topic, None where it is compacted (kept for ever)."""
+    out: dict[str, int | None] = {}
+    futures = admin.describe_configs([ConfigResource("topic", t) for t in topics])
+    for res, fut in futures.items():
+        cfg = fut.result(timeout=10)
+        compacted = "compact" in cfg["cleanup.policy"].value
+        ms = int(cfg["retention.ms"].value)
+        out[res.name] = None if compacted or ms < 0 else ms
+    return out
 
 
-def _worker_dir(config: ProcessorConfig, app_id: str) -> Path:
-    base = config.data_dir.resolve() / app_id
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigurationError(
-            f"cannot create data dir {base}: {e}", fix="pass a writable --data-dir"
-        ) from e
-    for old in base.iterdir():
-        if old.name.isdigit() and not _alive(int(old.name)):
-            shutil.rmtree(old, ignore_errors=True)
-    mine = base / str(os.getpid())
-    shutil.rmtree(mine, ignore_errors=True)
-    mine.mkdir()
-    return mine
+@dataclass
+class Worker:
+    engine: Engine
+    tracker: ReferenceTracker
+    barriers: BarrierLookup
+    watchdog: Watchdog
+
+    @property
+    def ready(self) -> bool:
+        return self.engine.assigned and self.tracker.ready is not None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def build(settings: OrionSettings, config: ProcessorConfig) -> tuple[Processor, Path]:
-    """A ready-to-run processor and its private data dir; OrionError if anything is off."""
+def build(settings: OrionSettings, config: ProcessorConfig) -> Worker:
+    """A ready-to-run worker; OrionError if anything is off."""
     prefix = settings.topic_prefix
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    partitions = check_topics(admin, prefix, settings.kafka_bootstrap)
+    bootstrap = settings.kafka_bootstrap
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    partitions = check_topics(admin, prefix, bootstrap)
     app_id = config.full_app_id(prefix)
-    _ensure_topic(admin, f"{app_id}-ticks", partitions)
+    ensure_changelogs(admin, app_id, partitions)
     registry = Registry(settings.schema_registry_url)
     pipeline = Pipeline(registry, prefix)  # registers clean schemas; fails fast if unreachable
-    datadir = _worker_dir(config, app_id)
-    processor = Processor(
-        bootstrap=settings.kafka_bootstrap,
-        prefix=prefix,
-        config=config,
-        pipeline=pipeline,
-        stems=[e.stem for e in entities()],
-        partitions=partitions,
-        datadir=str(datadir),
-    )
-    return processor, datadir
+    stems = [e.stem for e in entities()]
+    clean = {prefix + "clean." + s: s for s in REFERENT_STEMS}
+    tracker = ReferenceTracker(
+        bootstrap, app_id, clean, [prefix + "raw." + s for s in REFERENT_STEMS],
+        [prefix + "raw." + s for s in stems], partitions, _retention(admin, list(clean)),
+    )  # fmt: skip
+    barriers = BarrierLookup(bootstrap, int(config.reference_grace_s * 1000))
+    processor = Processor(pipeline, prefix, stems, partitions, tracker, barriers)
+    try:
+        directory = state_dir(config.data_dir, app_id, config.instance)
+    except OSError as e:
+        raise ConfigurationError(
+            f"cannot create the state directory under {config.data_dir}: {e}",
+            fix="pass a writable --data-dir or set ORION_PROCESSOR_DATA_DIR",
+        ) from e
+    engine = Engine(bootstrap=bootstrap, prefix=prefix, config=config, processor=processor,
+                    tracker=tracker, state_dir=directory)  # fmt: skip
+    return Worker(engine, tracker, barriers, Watchdog(engine.phase, config.stall_after_s))
 
 
 def run(
     settings: OrionSettings,
     config: ProcessorConfig,
-    on_ready: Callable[[Processor], None] | None = None,
+    stop: threading.Event,
+    on_ready: Callable[[Worker], None] | None = None,
 ) -> None:
-    """Run one worker until SIGINT/SIGTERM; returns after a clean shutdown."""
-    processor, datadir = build(settings, config)
+    """Run one worker until ``stop`` is set; EngineFatalError when it must exit."""
+    worker = build(settings, config)
     if on_ready is not None:
-        on_ready(processor)
-    worker = faust.Worker(
-        processor.app,
-        loglevel=settings.log_level,
-        quiet=True,
-        redirect_stdouts=False,
-        override_logging=False,
-    )
-    processor.start()
+        on_ready(worker)
+    worker.tracker.start()
+    worker.watchdog.start()
+    log.info("processor started", extra={"app_id": worker.engine.app_id,
+                                         "instance": config.instance})  # fmt: skip
     try:
-        worker.execute_from_commandline()
-    except SystemExit:
-        pass
+        worker.engine.run(stop)
     finally:
-        processor.close()
-        shutil.rmtree(datadir, ignore_errors=True)
+        worker.watchdog.stop()
+        worker.tracker.stop()
+        worker.barriers.close()
+        shutil.rmtree(worker.engine.state_dir, ignore_errors=True)

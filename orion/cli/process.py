@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from orion.cli.service import service
+from orion.cli.service import service, stop_on_signals
 from orion.exceptions import ConfigurationError
 from orion.settings import load_settings
 
@@ -17,19 +17,33 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(f"ORION_PROCESSOR_{name}", default)
 
 
+def _int(option: int | None, name: str, default: str, unit: str) -> int:
+    text = str(option) if option is not None else _env(name, default)
+    if not text.isdigit():
+        raise ConfigurationError(f"ORION_PROCESSOR_{name} must be a number of {unit}, got {text!r}")
+    return int(text)
+
+
 def process(
     app_id: Annotated[
         str | None, typer.Option(help="consumer group / app id, under the topic prefix")
     ] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="where RocksDB state lives")] = None,
+    instance_id: Annotated[
+        str | None,
+        typer.Option(
+            help="stable name of this worker slot (e.g. the pod name): a restart under it "
+            "takes its partitions back at once; never give two live workers one"
+        ),
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="where local RocksDB state lives")] = None,
     dedup_window: Annotated[
         str | None, typer.Option(help="dedup retention in event time, e.g. 7d, 12h")
     ] = None,
-    guarantee: Annotated[
-        str | None, typer.Option(help="exactly_once (default) or at_least_once")
+    batch_size: Annotated[
+        int | None, typer.Option(help="raw records per transaction at most (default 5000)")
     ] = None,
-    web_port: Annotated[
-        int | None, typer.Option(help="port of Faust's own web server (default: off)")
+    batch_interval: Annotated[
+        str | None, typer.Option(help="longest wait for a batch to fill, e.g. 100ms")
     ] = None,
     session_timeout: Annotated[
         str | None,
@@ -41,49 +55,38 @@ def process(
     ] = None,
     store_memory: Annotated[
         int | None,
-        typer.Option(help="RocksDB memory per table partition in MiB (4-4096, default 16)"),
+        typer.Option(help="RocksDB memory per partition in MiB (4-4096, default 16)"),
     ] = None,
 ) -> None:
     """Validate, repair, deduplicate and dead-letter every raw topic into clean and dlq topics.
 
-    Every option falls back to ORION_PROCESSOR_<NAME> (e.g. ORION_PROCESSOR_DEDUP_WINDOW).
+    Exactly once, on Kafka transactions (one per batch). Every option falls back to
+    ORION_PROCESSOR_<NAME> (e.g. ORION_PROCESSOR_DEDUP_WINDOW). The Faust-era options
+    --guarantee and --web-port are gone: exactly-once is the only mode, and the metrics
+    endpoint is ORION_METRICS_PORT.
     """
     # The stage package is imported here, not at the top, so that the shared
     # package never depends on a stage at import time.
     from stream_processors.configuration import ProcessorConfig, parse_duration
-    from stream_processors.runner import run
+    from stream_processors.runner import Worker, run
 
-    port_text = str(web_port) if web_port is not None else _env("WEB_PORT", "")
-    if port_text and not port_text.isdigit():
-        raise ConfigurationError(
-            f"ORION_PROCESSOR_WEB_PORT must be a port number, got {port_text!r}"
-        )
-    memory_text = str(store_memory) if store_memory is not None else _env("STORE_MEMORY", "16")
-    if not memory_text.isdigit():
-        raise ConfigurationError(
-            f"ORION_PROCESSOR_STORE_MEMORY must be a number of MiB, got {memory_text!r}"
-        )
     config = ProcessorConfig(
         app_id=app_id or _env("APP_ID", "orion-processor"),
+        instance_id=instance_id or _env("INSTANCE_ID", "") or None,
         data_dir=data_dir or Path(_env("DATA_DIR", ".stack/processor")),
         dedup_window_s=parse_duration(dedup_window or _env("DEDUP_WINDOW", "7d")),
-        guarantee=guarantee or _env("GUARANTEE", "exactly_once"),
-        web_port=int(port_text) if port_text else None,
+        batch_max_records=_int(batch_size, "BATCH_SIZE", "5000", "records"),
+        batch_interval_s=parse_duration(batch_interval or _env("BATCH_INTERVAL", "100ms")),
         session_timeout_s=parse_duration(session_timeout or _env("SESSION_TIMEOUT", "30s")),
         reference_grace_s=parse_duration(reference_grace or _env("REFERENCE_GRACE", "5s")),
-        store_memory_mib=int(memory_text),
+        store_memory_mib=_int(store_memory, "STORE_MEMORY", "16", "MiB"),
     )
     settings = load_settings()
-    with service("processor", settings) as endpoint:
-        ready: dict[str, object] = {"processor": None}
+    with service("processor", settings) as endpoint, stop_on_signals() as stop:
+        ready: dict[str, Worker | None] = {"worker": None}
 
-        def on_ready(p: object) -> None:
-            ready["processor"] = p
+        def on_ready(w: Worker) -> None:
+            ready["worker"] = w
 
-        endpoint.set_readiness(lambda: _is_ready(ready["processor"]))
-        run(settings, config, on_ready=on_ready)
-
-
-def _is_ready(processor: object) -> bool:
-    tracker = getattr(processor, "tracker", None)
-    return bool(getattr(processor, "assigned", False) and tracker is not None and tracker.ready)
+        endpoint.set_readiness(lambda: ready["worker"] is not None and ready["worker"].ready)
+        run(settings, config, stop, on_ready=on_ready)

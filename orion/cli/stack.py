@@ -58,6 +58,20 @@ def down(
 
 
 @app.command()
+def restart(
+    name: Annotated[str, typer.Argument(help="the service, e.g. kafka")],
+    down_for: Annotated[
+        float, typer.Option(min=0.0, help="seconds to keep it stopped (fault drills)")
+    ] = 0.0,
+) -> None:
+    """Stop one service and start it again; wait until the whole stack is healthy."""
+    cfg = load_stack_config()
+    rows = manager.restart(cfg, name, down_for_s=down_for,
+                           report=lambda msg: err.print(f"[dim]stack:[/] {msg}"))  # fmt: skip
+    _print_status(rows)
+
+
+@app.command()
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:

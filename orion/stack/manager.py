@@ -9,6 +9,7 @@ because the Go build of the S3 store dominates a cold start.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -196,6 +197,21 @@ def down(cfg: StackConfig, *, purge: bool = False, report: Reporter = _silent) -
         cfg.env_file.unlink(missing_ok=True)
         report(f"deleted data under {cfg.dir}")
     return stopped
+
+
+def restart(
+    cfg: StackConfig, name: str, *, down_for_s: float = 0.0, report: Reporter = _silent
+) -> list[ComponentStatus]:
+    """Stop one component, keep it down ``down_for_s``, then start it (and wait until healthy).
+
+    What an operator does after changing a setting, and how the fault tests take the
+    broker (or PostgreSQL, or S3) away from running services and give it back.
+    """
+    comp = _by_name(cfg, name)
+    if comp.stop():
+        report(f"stopped {comp.name}")
+    time.sleep(down_for_s)
+    return up(cfg, report)
 
 
 def log_tail(comp: Component, lines: int) -> str:

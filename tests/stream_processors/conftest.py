@@ -27,16 +27,23 @@ def free_port() -> int:
 
 
 class Worker:
-    """One `orion process` subprocess with its own metrics port and data dir."""
+    """One `orion process` subprocess with its own metrics port and data dir.
 
-    def __init__(self, prefix: str, data_dir: Path, log: Path) -> None:
+    ``instance`` is its ``--instance-id`` (a supervisor restarting a worker slot
+    passes the same one); None gives it a unique one, as a default deployment."""
+
+    def __init__(
+        self, prefix: str, data_dir: Path, log: Path, instance: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
         self.port = free_port()
         env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_METRICS_PORT": str(self.port),
                # a killed worker's partitions move after 10 s, not 30: shorter tests
-               "ORION_PROCESSOR_SESSION_TIMEOUT": "10s"}  # fmt: skip
+               "ORION_PROCESSOR_SESSION_TIMEOUT": "10s", **(extra_env or {})}  # fmt: skip
         self._log = log.open("ab")
+        args = ["--data-dir", str(data_dir)] + (["--instance-id", instance] if instance else [])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "orion", "process", "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "orion", "process", *args],
             env=env,
             stdout=self._log,
             stderr=self._log,
@@ -73,12 +80,12 @@ class Worker:
 @pytest.fixture
 def workers(
     topic_namespace: str, tmp_path: Path, kafka_admin: AdminClient
-) -> Iterator[Callable[[], Worker]]:
+) -> Iterator[Callable[..., Worker]]:
     """Factory of workers on this namespace; stopped, internal topics removed after."""
     started: list[Worker] = []
 
-    def start() -> Worker:
-        w = Worker(topic_namespace, tmp_path / "data", tmp_path / "workers.log")
+    def start(instance: str | None = None, env: dict[str, str] | None = None) -> Worker:
+        w = Worker(topic_namespace, tmp_path / "data", tmp_path / "workers.log", instance, env)
         started.append(w)
         return w
 
@@ -94,13 +101,34 @@ def workers(
             f.result(timeout=60)
 
 
+def raw_partitions(prefix: str) -> list[TopicPartition]:
+    return [TopicPartition(prefix + e.topic("raw"), p) for e in entities() for p in range(3)]
+
+
+def processed(settings: OrionSettings, prefix: str) -> int:
+    """Raw records the group has committed so far, over every raw partition."""
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
+                         "group.id": prefix + "orion-processor"})  # fmt: skip
+    try:
+        return sum(max(tp.offset, 0) for tp in consumer.committed(raw_partitions(prefix), 10))
+    finally:
+        consumer.close()
+
+
+def wait_processed(settings: OrionSettings, prefix: str, at_least: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while processed(settings, prefix) < at_least:
+        assert time.monotonic() < deadline, f"fewer than {at_least} processed in {timeout_s}s"
+        time.sleep(0.2)
+
+
 def wait_until_done(
     settings: OrionSettings, prefix: str, live: list[Worker], timeout_s: float = 240
 ) -> float:
     """Block until the group committed every raw record and no worker has parked facts."""
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
                          "group.id": prefix + "orion-processor"})  # fmt: skip
-    tps = [TopicPartition(prefix + e.topic("raw"), p) for e in entities() for p in range(3)]
+    tps = raw_partitions(prefix)
     started = time.monotonic()
     try:
         while time.monotonic() - started < timeout_s:

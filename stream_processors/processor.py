@@ -1,0 +1,264 @@
+"""What happens to one raw record, and to parked facts: the processor's logic without Kafka.
+
+Who calls it: the engine (:mod:`stream_processors.engine`) inside a
+transaction, with an ``emit`` function that produces into it. Per record:
+decode and apply the entity's rules (:mod:`.pipeline`), drop duplicates,
+park facts whose master is not known yet, and emit to ``clean.*`` or
+``dlq.*`` on the *same partition number* it was read from. Every state
+change goes to the partition's :class:`~stream_processors.state.PartitionState`,
+which the engine writes to the changelogs in the same transaction.
+
+Deduplication covers rejects too: an exact re-send (or a business duplicate)
+of an event that was dead-lettered is dropped as a duplicate, so replaying a
+window from the bronze archive does not double the dead letters (nor fire the
+dead-letter alert). A record ``orion replay dlq`` re-fed (header
+``orion.replayed.from``) is judged again and dead-lettered again if it still
+fails: the operator asked. A record re-read at the *same* offset (an operator
+rewound the group) is the same record, not a duplicate: its verdict is
+emitted again. Bytes that do not decode have no identity, so a re-send of
+them is dead-lettered again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from orion import deadletter
+from orion.reasons import Reason
+from stream_processors import metrics
+from stream_processors.barriers import BarrierLookup, barrier_times
+from stream_processors.dlq import dlq_headers
+from stream_processors.pipeline import Pipeline, Rejected, Valid
+from stream_processors.references import ReferenceTracker, Status
+from stream_processors.rules import REFERENT_STEMS, rules_for
+from stream_processors.state import Parked, PartitionState, Seen, dedup_key
+
+__all__ = ["Emit", "Headers", "OutHeaders", "Processor"]
+
+log = logging.getLogger("orion.processor")
+OutHeaders = list[tuple[str, str | bytes | None]]
+Emit = Callable[[str, int, bytes | None, bytes, OutHeaders | None], None]
+"""emit(topic, partition, key, value, headers): produce one record into the transaction."""
+Headers = list[tuple[str, str | bytes | None]] | dict[str, str | bytes | None] | None
+"""A raw record's headers, as confluent-kafka hands them over."""
+_BARRIER_SLICES = 20
+
+
+class Processor:
+    """Rules, dedup, parking and decisions for every entity; one per worker."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        prefix: str,
+        stems: list[str],
+        partitions: int,
+        tracker: ReferenceTracker,
+        barriers: BarrierLookup,
+    ) -> None:
+        self.pipeline = pipeline
+        self.prefix = prefix
+        self.partitions = partitions
+        self.tracker = tracker
+        self.barriers = barriers
+        self.stem_of = {prefix + "raw." + s: s for s in stems}
+        self._clean = {s: prefix + "clean." + s for s in stems}
+        self._dlq = {s: prefix + "dlq." + s for s in stems}
+        refs = {s: sorted({r for _, r in rules_for(s).rules.refs}) for s in stems}
+        self._ref_tps = {
+            s: [(prefix + "raw." + r, q) for r in refs[s] for q in range(partitions)] for s in stems
+        }
+        # Referenced entities that have references themselves, so may be parked (sales).
+        self.parkable = frozenset(r for r in REFERENT_STEMS if refs.get(r))
+        self.tally = metrics.Tally()
+        """Metric changes of the running transaction: applied at commit, dropped at abort."""
+
+    # -- one raw record ---------------------------------------------------------------------
+    def handle(
+        self, state: PartitionState, emit: Emit, stem: str, offset: int, ts_ms: int | None,
+        key: bytes | None, value: bytes | None, headers: Headers,
+    ) -> None:  # fmt: skip
+        """Decide one record of ``stem`` read from partition ``state.partition`` at ``offset``."""
+        self.tally.count(metrics.EVENTS_IN, prefix_raw(self.prefix, stem))
+        verdict = self.pipeline.evaluate(stem, value)  # ServiceUnavailableError: engine retries
+        replayed = _replayed(headers)
+        identity = verdict.identity if isinstance(verdict, Rejected) else None
+        if isinstance(verdict, Valid):
+            if self._duplicate(state, stem, offset, key, verdict.event_id, verdict.event_time_ms,
+                               verdict.content, rejected=False, replayed=replayed):  # fmt: skip
+                return
+        elif identity is not None and self._duplicate(
+            state, stem, offset, key, identity.event_id, identity.event_time_ms,
+            identity.content, rejected=True, replayed=replayed,
+        ):  # fmt: skip
+            return
+        p = state.partition
+        if isinstance(verdict, Rejected):
+            self._dead_letter(emit, stem, p, offset, ts_ms, key, value, verdict)
+            return
+        parked = state.parked
+        if verdict.refs and (
+            parked.waiting(stem, key)
+            or not all(self.tracker.exists(r, v) for _, r, v in verdict.refs)
+        ):
+            parked.park(Parked(stem, offset, key, ts_ms, value or b"", time.time(), replayed,
+                               self.tracker.epoch))  # fmt: skip
+            return
+        self._publish(emit, stem, p, ts_ms, key, verdict)
+
+    def _duplicate(
+        self, state: PartitionState, stem: str, offset: int, key: bytes | None, event_id: str,
+        event_time_ms: int, content: str, *, rejected: bool, replayed: bool,
+    ) -> bool:  # fmt: skip
+        """True for an event seen before at another offset (and remember it when new)."""
+        ck = dedup_key(stem, key, content)
+        dedup = state.dedup
+        seen = dedup.lookup(ck)
+        if seen is not None and seen.offset != offset:
+            judged_again = seen.rejected and (not rejected or replayed)
+            if not judged_again:
+                kind = "exact" if seen.event_id == event_id else "business"
+                self.tally.count(metrics.DUPLICATES, stem, "rejected" if seen.rejected else kind)
+                dedup.saw(stem, event_time_ms)
+                return True
+        if seen is None or seen.offset != offset:
+            dedup.remember(stem, ck, Seen(event_time_ms, offset, rejected, event_id))
+        else:
+            dedup.saw(stem, event_time_ms)
+        return False
+
+    # -- outputs ----------------------------------------------------------------------------
+    def _publish(
+        self, emit: Emit, stem: str, p: int, ts_ms: int | None, key: bytes | None, v: Valid
+    ) -> None:
+        emit(self._clean[stem], p, key, self.pipeline.encode(stem, v.clean), None)
+        self.tally.count(metrics.CLEAN, stem)
+        for rule in v.repairs:
+            self.tally.count(metrics.REPAIRED, stem, rule)
+        if ts_ms:
+            self.tally.observe(metrics.LATENCY, time.time() - ts_ms / 1000)
+
+    def _dead_letter(
+        self, emit: Emit, stem: str, p: int, offset: int, ts_ms: int | None, key: bytes | None,
+        value: bytes | None, r: Rejected,
+    ) -> None:  # fmt: skip
+        headers = dlq_headers(r.reason, r.rule, self.prefix + "raw." + stem, p, offset, ts_ms,
+                              r.exc_class, r.message)  # fmt: skip
+        emit(self._dlq[stem], p, key, value or b"", headers)
+        self.tally.count(metrics.REJECTED, stem, r.reason.value)
+        if ts_ms:
+            self.tally.observe(metrics.LATENCY, time.time() - ts_ms / 1000)
+
+    # -- parked facts -----------------------------------------------------------------------
+    def decide(self, states: dict[int, PartitionState], emit: Emit, status: Status) -> int:
+        """Decide every parked fact whose barrier has passed on ``status``; returns how many."""
+        decided = 0
+        for state in states.values():
+            for stem in list(state.parked.by_stem):
+                decided += self._decide_stem(states, state, emit, stem, status)
+        return decided
+
+    def _decide_stem(
+        self, states: dict[int, PartitionState], state: PartitionState, emit: Emit, stem: str,
+        status: Status,
+    ) -> int:  # fmt: skip
+        """Decide the parked facts of one entity whose barrier has passed, oldest first.
+
+        Facts are parked in offset order and get barriers in that order from a
+        monotone status, so the first that is not ready ends the scan: a pass costs
+        O(decided + newly barred), not O(parked), even with many thousands waiting.
+        """
+        ready: list[Parked] = []
+        fresh: list[Parked] = []
+        for parked in state.parked.by_stem[stem].values():
+            if parked.barrier is None:
+                if status.epoch <= parked.park_epoch:
+                    break
+                fresh.append(parked)
+                continue
+            if status.epoch <= parked.barrier_epoch or not self._passed(states, parked, status):
+                break
+            ready.append(parked)
+        if fresh:
+            self._set_barriers(stem, fresh, status)
+        decided = 0
+        for parked in ready:
+            if state.parked.first_of_key(parked):
+                self._release(state, emit, parked)
+                decided += 1
+        return decided
+
+    def _set_barriers(self, stem: str, fresh: list[Parked], status: Status) -> None:
+        groups: dict[int | None, list[Parked]] = {}
+        ends = barrier_times([f.ts_ms for f in fresh], _BARRIER_SLICES)
+        for f, until in zip(fresh, ends, strict=True):
+            groups.setdefault(until, []).append(f)
+        for until, group in sorted(groups.items(), key=lambda g: -1 if g[0] is None else g[0]):
+            barrier = self.barriers.barrier(self._ref_tps[stem], until, status)
+            if barrier is None:
+                break  # later slices are not decidable either
+            for f in group:
+                f.barrier = barrier
+                f.barrier_epoch = status.epoch
+
+    def _passed(self, states: dict[int, PartitionState], parked: Parked, status: Status) -> bool:
+        """Have the referenced raw partitions been processed (and published) past the barrier?
+
+        Masters are never parked, so the group's committed offset says they are done.
+        A referent that can itself be parked (a sale) is done only below this worker's
+        lowest parked offset of it, and once a status polled after the transaction that
+        last released one of them (its clean output is then in the index). Payments and
+        commissions are keyed by sale_id like sales, so their sales live in partitions
+        this worker owns.
+        """
+        assert parked.barrier is not None
+        for (t, q), offset in parked.barrier.items():
+            done = status.done((t, q))
+            ref = self.stem_of[t]
+            if ref in self.parkable:
+                local = states.get(q)
+                if local is not None:
+                    low = local.parked.lowest(ref)
+                    if low is not None:
+                        done = min(done, low)
+                    if local.released_epoch.get(ref, -1) >= status.epoch:
+                        return False
+            if done < offset:
+                return False
+        return True
+
+    def _release(self, state: PartitionState, emit: Emit, parked: Parked) -> None:
+        p = state.partition
+        verdict = self.pipeline.evaluate(parked.stem, parked.value)
+        if isinstance(verdict, Valid):
+            missing = [(f, r, v) for f, r, v in verdict.refs if not self.tracker.exists(r, v)]
+            if missing:
+                f, r, v = missing[0]
+                self._dead_letter(
+                    emit, parked.stem, p, parked.offset, parked.ts_ms, parked.key, parked.value,
+                    Rejected(Reason.UNKNOWN_REFERENCE, f"reference.{f}", "UnknownReference",
+                             f"{f}={v!r}: no such {r} record"),
+                )  # fmt: skip
+            else:
+                self._publish(emit, parked.stem, p, parked.ts_ms, parked.key, verdict)
+        else:
+            self._dead_letter(emit, parked.stem, p, parked.offset, parked.ts_ms, parked.key,
+                              parked.value, verdict)  # fmt: skip
+        state.parked.release(parked)
+        self.tally.observe(metrics.PARKED_SECONDS, time.time() - parked.parked_at)
+        if parked.stem in self.parkable:
+            state.released(parked.stem)
+
+
+def prefix_raw(prefix: str, stem: str) -> str:
+    return f"{prefix}raw.{stem}"
+
+
+def _replayed(headers: Headers) -> bool:
+    if not headers:
+        return False
+    if isinstance(headers, dict):
+        return deadletter.REPLAYED_FROM in headers
+    return any(k == deadletter.REPLAYED_FROM for k, _ in headers)
