@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from threading import Event
@@ -66,6 +67,7 @@ __all__ = ["Engine"]
 
 log = logging.getLogger("orion.processor")
 _TIMEOUT_S = 30.0
+_OFFSETS_TIMEOUT_S = 10.0
 _EXPIRE_EVERY_S = 1.0
 _BACKOFF_MAX_S = 30.0
 TPKey = tuple[str, int]
@@ -100,7 +102,9 @@ class Engine:
         self._decided_epoch = 0
         self._expired_at = 0.0
         self._backoff = 0.5
-        self._producer = Producer(producer_config(bootstrap, config.transactional_id(prefix)))
+        self._producer_conf = producer_config(bootstrap, config.transactional_id(prefix))
+        self._producer = Producer(self._producer_conf)
+        self._stuck: list[Producer] = []
         self._consumer = Consumer(consumer_config(bootstrap, self.app_id, config))
         self._reader = Consumer(reader_config(bootstrap))
         self._produce = self._producer.produce
@@ -164,10 +168,12 @@ class Engine:
             started = time.monotonic()
             if positions:
                 offsets = [TopicPartition(t, p, end + 1) for (t, p), (_, end) in positions.items()]
-                self._producer.send_offsets_to_transaction(
-                    offsets, self._consumer.consumer_group_metadata(), _TIMEOUT_S
-                )
+                self._send_offsets(offsets)
             self._commit()
+        except _ProducerHung as e:
+            self._replace_producer(e)
+            self._abort_state(positions)
+            return
         except (KafkaException, ServiceUnavailableError, BufferError) as e:
             self._abort(e, positions)
             return
@@ -229,13 +235,57 @@ class Engine:
             for key, value in state.parked.changes():
                 self._emit(parked, p, key, value, None)
 
+    def _send_offsets(self, offsets: list[TopicPartition]) -> None:
+        """``send_offsets_to_transaction``, given up on if it outlives its own timeout.
+
+        librdkafka 2.16 can block in it for ever when the group coordinator went away
+        during the transaction (its coordinator requests ignore the timeout:
+        librdkafka issues #5456 and #5511, open; seen here after a broker restart).
+        The call runs in a helper thread; past the deadline the engine raises
+        :class:`_ProducerHung`, and a new producer under the same transactional id
+        fences the stuck one (its transaction is aborted, never committed).
+        """
+        producer = self._producer
+        metadata = self._consumer.consumer_group_metadata()
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                producer.send_offsets_to_transaction(offsets, metadata, _OFFSETS_TIMEOUT_S)
+            except BaseException as e:  # handed to the engine's thread
+                failure.append(e)
+            finally:
+                done.set()
+
+        threading.Thread(target=call, name="send-offsets", daemon=True).start()
+        if not done.wait(_TIMEOUT_S + 10):
+            raise _ProducerHung(
+                f"send_offsets_to_transaction did not return in {_TIMEOUT_S + 10:.0f}s"
+            )
+        if failure:
+            raise failure[0]
+
+    def _replace_producer(self, e: Exception) -> None:
+        log.error("transactional producer stuck (librdkafka #5456); replacing it",
+                  extra={"error": str(e)})  # fmt: skip
+        metrics.RETRIES.labels("producer_replaced").inc()
+        self._stuck.append(self._producer)  # still inside a C call: never destroy it
+        self._producer = Producer(self._producer_conf)
+        self._produce = self._producer.produce
+        self._retry("init_transactions", lambda: self._producer.init_transactions(_TIMEOUT_S))
+
     def _commit(self) -> None:
         while True:
             try:
                 self._producer.commit_transaction(_TIMEOUT_S)
                 return
             except KafkaException as e:
-                if e.args[0].retriable():
+                err = e.args[0]
+                log.warning("commit failed", extra={
+                    "error": str(err), "retriable": err.retriable(),
+                    "abortable": err.txn_requires_abort(), "fatal": err.fatal()})  # fmt: skip
+                if err.retriable():
                     metrics.RETRIES.labels("commit").inc()
                     continue
                 raise
@@ -249,6 +299,10 @@ class Engine:
                     extra={"error": str(e), "backoff_s": self._backoff})  # fmt: skip
         self.phase.at("aborting")
         self._retry("abort_transaction", lambda: self._producer.abort_transaction(_TIMEOUT_S))
+        self._abort_state(positions)
+
+    def _abort_state(self, positions: dict[TPKey, list[int]]) -> None:
+        """Forget the aborted batch's state changes and counts; read its records again."""
         for state in self.states.values():
             state.abort()
         self.processor.tally.drop()
@@ -396,6 +450,10 @@ class Engine:
             "partition": p, "dedup_records": len(dedup_rows), "parked": state.parked.count,
             "seconds": round(took, 3)})  # fmt: skip
         return state
+
+
+class _ProducerHung(Exception):
+    """A transactional call outlived its timeout inside librdkafka (see _send_offsets)."""
 
 
 def state_dir(data_dir: Path, app_id: str, instance: str) -> Path:

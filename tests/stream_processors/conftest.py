@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from orion.catalog import entities
@@ -134,10 +134,14 @@ def wait_until_done(
         while time.monotonic() - started < timeout_s:
             for w in live:
                 assert w.proc.poll() is None, "a worker died"
-            high = {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=10)[1]
-                    for tp in tps}  # fmt: skip
-            done = {(tp.topic, tp.partition): tp.offset
-                    for tp in consumer.committed(tps, timeout=10)}  # fmt: skip
+            try:
+                high = {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=10)[1]
+                        for tp in tps}  # fmt: skip
+                done = {(tp.topic, tp.partition): tp.offset
+                        for tp in consumer.committed(tps, timeout=10)}  # fmt: skip
+            except KafkaException:  # the broker is restarting (a fault test): ask again
+                time.sleep(1)
+                continue
             if all(done[k] >= h for k, h in high.items()):
                 parked = [w.metric("orion_processor_parked") for w in live]
                 if all(p is not None and p == 0 for p in parked):
