@@ -72,6 +72,8 @@ class Processor:
         }
         # Referenced entities that have references themselves, so may be parked (sales).
         self.parkable = frozenset(r for r in REFERENT_STEMS if refs.get(r))
+        self._topic = {s: prefix + "raw." + s for s in stems}
+        """The metrics' ``topic`` label: the raw topic a record was read from."""
         self.tally = metrics.Tally()
         """Metric changes of the running transaction: applied at commit, dropped at abort."""
 
@@ -81,7 +83,7 @@ class Processor:
         key: bytes | None, value: bytes | None, headers: Headers,
     ) -> None:  # fmt: skip
         """Decide one record of ``stem`` read from partition ``state.partition`` at ``offset``."""
-        self.tally.count(metrics.EVENTS_IN, prefix_raw(self.prefix, stem))
+        self.tally.count(metrics.EVENTS_IN, self._topic[stem])
         verdict = self.pipeline.evaluate(stem, value)  # ServiceUnavailableError: engine retries
         replayed = _replayed(headers)
         identity = verdict.identity if isinstance(verdict, Rejected) else None
@@ -120,7 +122,8 @@ class Processor:
             judged_again = seen.rejected and (not rejected or replayed)
             if not judged_again:
                 kind = "exact" if seen.event_id == event_id else "business"
-                self.tally.count(metrics.DUPLICATES, stem, "rejected" if seen.rejected else kind)
+                self.tally.count(metrics.DUPLICATES, self._topic[stem],
+                                 "rejected" if seen.rejected else kind)  # fmt: skip
                 dedup.saw(stem, event_time_ms)
                 return True
         if seen is None or seen.offset != offset:
@@ -134,9 +137,9 @@ class Processor:
         self, emit: Emit, stem: str, p: int, ts_ms: int | None, key: bytes | None, v: Valid
     ) -> None:
         emit(self._clean[stem], p, key, self.pipeline.encode(stem, v.clean), None)
-        self.tally.count(metrics.CLEAN, stem)
+        self.tally.count(metrics.CLEAN, self._topic[stem])
         for rule in v.repairs:
-            self.tally.count(metrics.REPAIRED, stem, rule)
+            self.tally.count(metrics.REPAIRED, self._topic[stem], rule)
         if ts_ms:
             self.tally.observe(metrics.LATENCY, time.time() - ts_ms / 1000)
 
@@ -147,7 +150,7 @@ class Processor:
         headers = dlq_headers(r.reason, r.rule, self.prefix + "raw." + stem, p, offset, ts_ms,
                               r.exc_class, r.message)  # fmt: skip
         emit(self._dlq[stem], p, key, value or b"", headers)
-        self.tally.count(metrics.REJECTED, stem, r.reason.value)
+        self.tally.count(metrics.REJECTED, self._topic[stem], r.reason.value)
         if ts_ms:
             self.tally.observe(metrics.LATENCY, time.time() - ts_ms / 1000)
 
@@ -178,7 +181,7 @@ class Processor:
                     break
                 fresh.append(parked)
                 continue
-            if status.epoch <= parked.barrier_epoch or not self._passed(states, parked, status):
+            if status.epoch < parked.barrier_epoch or not self._passed(states, parked, status):
                 break
             ready.append(parked)
         if fresh:
@@ -250,10 +253,6 @@ class Processor:
         self.tally.observe(metrics.PARKED_SECONDS, time.time() - parked.parked_at)
         if parked.stem in self.parkable:
             state.released(parked.stem)
-
-
-def prefix_raw(prefix: str, stem: str) -> str:
-    return f"{prefix}raw.{stem}"
 
 
 def _replayed(headers: Headers) -> bool:

@@ -43,11 +43,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, IsolationLevel, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 from stream_processors import metrics
 
-__all__ = ["ReferenceTracker", "Status"]
+__all__ = ["ReferenceTracker", "Status", "end_offsets"]
 
 log = logging.getLogger("orion.processor.references")
 TPKey = tuple[str, int]
@@ -128,12 +129,13 @@ class ReferenceTracker:
         # transaction in flight (which is never counted before it commits).
         progress = Consumer({**base, "group.id": self._group_id,
                              "isolation.level": "read_uncommitted"})  # fmt: skip
+        admin = AdminClient({"bootstrap.servers": self._bootstrap})
         tps = [TopicPartition(t, p, OFFSET_BEGINNING) for t in self._clean for p in range(self._n)]
         index.assign(tps)
         try:
             while not self._stop.is_set():
                 try:
-                    status, clean_hwm = self._poll(progress, index)
+                    status, clean_hwm = self._poll(progress, admin)
                 except Exception as e:  # broker away: keep the last snapshot, try again
                     metrics.RETRIES.labels("progress_poll").inc()
                     log.warning("progress poll failed", extra={"error": repr(e)})
@@ -184,27 +186,41 @@ class ReferenceTracker:
             for k in old:
                 del known[k]
 
-    def _poll(self, progress: Consumer, index: Consumer) -> tuple[Status, dict[TPKey, int]]:
+    def _poll(self, progress: Consumer, admin: AdminClient) -> tuple[Status, dict[TPKey, int]]:
         self._epoch += 1
         epoch = self._epoch
         polled_at_ms = int(time.time() * 1000)
-
-        def high(t: str, p: int, client: Consumer = progress) -> int:
-            return int(client.get_watermark_offsets(TopicPartition(t, p), timeout=5,
-                                                    cached=False)[1])  # fmt: skip
-
-        raw_hwm = {(t, p): high(t, p) for t in self._raw_ref for p in range(self._n)}
-        wanted = [TopicPartition(t, p) for t in {*self._raw_ref, *self._lag_topics}
-                  for p in range(self._n)]  # fmt: skip
+        raw = [(t, p) for t in {*self._raw_ref, *self._lag_topics} for p in range(self._n)]
+        raw_hwm = end_offsets(admin, raw, IsolationLevel.READ_UNCOMMITTED)
         committed = {
-            (tp.topic, tp.partition): tp.offset for tp in progress.committed(wanted, timeout=5)
+            (tp.topic, tp.partition): tp.offset
+            for tp in progress.committed([TopicPartition(t, p) for t, p in raw], timeout=5)
         }
-        # The index's own (read_committed) view: the last stable offset, so a transaction
-        # in flight on a clean partition does not hold the index "behind".
-        clean_hwm = {(t, p): high(t, p, index) for t in self._clean for p in range(self._n)}
+        # The last stable offsets (what the read_committed index can reach), so a
+        # transaction in flight on a clean partition does not hold the index "behind".
+        clean = [(t, p) for t in self._clean for p in range(self._n)]
+        clean_hwm = end_offsets(admin, clean, IsolationLevel.READ_COMMITTED)
         if epoch % _LAG_EVERY_POLLS == 1:
-            for t in self._lag_topics:
-                for p in range(self._n):
+            for t, p in raw:
+                if t in self._lag_topics:
                     done = max(committed.get((t, p), 0), 0)
-                    metrics.LAG.labels(t, str(p)).set(max(high(t, p) - done, 0))
+                    metrics.LAG.labels(t, str(p)).set(max(raw_hwm[(t, p)] - done, 0))
         return Status(epoch, polled_at_ms, raw_hwm, committed), clean_hwm
+
+
+def end_offsets(
+    admin: AdminClient, tps: list[TPKey], isolation: IsolationLevel, timeout_s: float = 5.0
+) -> dict[TPKey, int]:
+    """End offsets of many partitions in one ListOffsets request per broker.
+
+    Not ``Consumer.get_watermark_offsets`` on the index consumer: a request on a
+    connection that is busy with fetches waits behind them (about 0.5 s each), and
+    one such call per partition made a poll take many seconds.
+    """
+    latest = OffsetSpec.latest()  # type: ignore[no-untyped-call]
+    futures = admin.list_offsets({TopicPartition(t, p): latest for t, p in tps},
+                                 isolation_level=isolation, request_timeout=timeout_s)  # fmt: skip
+    return {
+        (tp.topic, tp.partition): int(f.result(timeout=timeout_s).offset)
+        for tp, f in futures.items()
+    }

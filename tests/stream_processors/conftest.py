@@ -142,7 +142,7 @@ def wait_until_done(
             except KafkaException:  # the broker is restarting (a fault test): ask again
                 time.sleep(1)
                 continue
-            if all(done[k] >= h for k, h in high.items()):
+            if all(max(done[k], 0) >= h for k, h in high.items()):  # -1001: none yet
                 parked = [w.metric("orion_processor_parked") for w in live]
                 if all(p is not None and p == 0 for p in parked):
                     time.sleep(3)  # the last decisions' transaction commits
