@@ -39,7 +39,7 @@ def barrier_times(stamps: list[int | None], slices: int) -> list[int | None]:
     if not known:
         return [None] * len(stamps)
     start = min(known)
-    width = max((max(known) - start) // slices, 1)
+    width = max(-(-(max(known) - start) // slices), 1)  # rounded up: at most slices + 1
     return [None if t is None else start + ((t - start) // width + 1) * width for t in stamps]
 
 

@@ -15,7 +15,6 @@ backoff and never dead-letters for it.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,12 +29,12 @@ from orion.exceptions import (
 from orion.reasons import Reason
 from orion.registry import Registry
 from orion.serde import AvroDecoder, AvroEncoder
+from stream_processors.content import ContentHasher, hash_values
 from stream_processors.exceptions import RuleViolation
 from stream_processors.rules import CompiledRules, all_rules
 
 __all__ = ["Identity", "Pipeline", "Rejected", "Valid", "content_hash"]
 
-_NOT_CONTENT = frozenset({"event_id", "produced_at"})
 _SERDE_REASON: dict[type[SerdeError], tuple[Reason, str]] = {
     NotWireFormatError: (Reason.NOT_WIRE_FORMAT, "wire.format"),
     UnknownSchemaError: (Reason.UNKNOWN_SCHEMA, "wire.schema_id"),
@@ -74,10 +73,8 @@ class Rejected:
     """None for bytes that do not decode: they have no identity to deduplicate by."""
 
 
-def content_hash(record: dict[str, Any]) -> str:
-    """Digest of everything but event_id and produced_at (the ledger's business content)."""
-    body = repr([(k, v) for k, v in record.items() if k not in _NOT_CONTENT])
-    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+content_hash = hash_values
+"""Digest of the decoded values but event_id and produced_at (see :mod:`.content`)."""
 
 
 def _ms(value: Any) -> int:
@@ -86,9 +83,9 @@ def _ms(value: Any) -> int:
     return int(value)
 
 
-def _identity(raw: dict[str, Any]) -> Identity | None:
+def _identity(raw: dict[str, Any], content: str) -> Identity | None:
     try:
-        return Identity(str(raw["event_id"]), _ms(raw["event_time"]), content_hash(raw))
+        return Identity(str(raw["event_id"]), _ms(raw["event_time"]), content)
     except (KeyError, TypeError, ValueError, OverflowError):
         return None
 
@@ -99,6 +96,7 @@ class Pipeline:
     def __init__(self, registry: Registry, prefix: str) -> None:
         self.rules: dict[str, CompiledRules] = all_rules()
         self._decode = AvroDecoder(registry)
+        self._content = ContentHasher(registry.parsed_schema)
         self.encoders: dict[str, AvroEncoder] = {}
         for entity in entities():
             path = entity.schema_path("clean")
@@ -112,7 +110,7 @@ class Pipeline:
         if value is None:
             return Rejected(Reason.NOT_WIRE_FORMAT, "wire.format", "NotWireFormatError", "null")
         try:
-            _, raw = self._decode(value)
+            schema_id, raw = self._decode(value)
         except SerdeError as e:
             reason, rule = _SERDE_REASON.get(type(e), (Reason.UNDECODABLE, "wire.avro"))
             return Rejected(reason, rule, type(e).__name__, e.message)
@@ -120,7 +118,8 @@ class Pipeline:
         try:
             clean, repairs = rules.apply(raw)
         except RuleViolation as e:
-            return Rejected(e.reason, e.rule, type(e).__name__, e.message, _identity(raw))
+            content = self._content(schema_id, value, raw)
+            return Rejected(e.reason, e.rule, type(e).__name__, e.message, _identity(raw, content))
         except (TypeError, AttributeError, KeyError) as e:  # a raw schema the rules do not know
             return Rejected(Reason.UNDECODABLE, "rules.shape", type(e).__name__, str(e))
         return Valid(
@@ -128,7 +127,7 @@ class Pipeline:
             repairs,
             str(raw["event_id"]),
             _ms(raw["event_time"]),
-            content_hash(raw),
+            self._content(schema_id, value, raw),
             rules.references(clean),
         )
 

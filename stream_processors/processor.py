@@ -105,10 +105,12 @@ class Processor:
             parked.waiting(stem, key)
             or not all(self.tracker.exists(r, v) for _, r, v in verdict.refs)
         ):
+            judged = (self.pipeline.encode(stem, verdict.clean), verdict.refs, verdict.repairs)
             parked.park(Parked(stem, offset, key, ts_ms, value or b"", time.time(), replayed,
-                               self.tracker.epoch))  # fmt: skip
+                               self.tracker.epoch, judged=judged))  # fmt: skip
             return
-        self._publish(emit, stem, p, ts_ms, key, verdict)
+        self._publish(emit, stem, p, ts_ms, key, self.pipeline.encode(stem, verdict.clean),
+                      verdict.repairs)  # fmt: skip
 
     def _duplicate(
         self, state: PartitionState, stem: str, offset: int, key: bytes | None, event_id: str,
@@ -134,11 +136,12 @@ class Processor:
 
     # -- outputs ----------------------------------------------------------------------------
     def _publish(
-        self, emit: Emit, stem: str, p: int, ts_ms: int | None, key: bytes | None, v: Valid
-    ) -> None:
-        emit(self._clean[stem], p, key, self.pipeline.encode(stem, v.clean), None)
+        self, emit: Emit, stem: str, p: int, ts_ms: int | None, key: bytes | None,
+        clean: bytes, repairs: list[str],
+    ) -> None:  # fmt: skip
+        emit(self._clean[stem], p, key, clean, None)
         self.tally.count(metrics.CLEAN, self._topic[stem])
-        for rule in v.repairs:
+        for rule in repairs:
             self.tally.count(metrics.REPAIRED, self._topic[stem], rule)
         if ts_ms:
             self.tally.observe(metrics.LATENCY, time.time() - ts_ms / 1000)
@@ -234,9 +237,18 @@ class Processor:
 
     def _release(self, state: PartitionState, emit: Emit, parked: Parked) -> None:
         p = state.partition
-        verdict = self.pipeline.evaluate(parked.stem, parked.value)
-        if isinstance(verdict, Valid):
-            missing = [(f, r, v) for f, r, v in verdict.refs if not self.tracker.exists(r, v)]
+        judged = parked.judged
+        if judged is None:  # restored from the changelog: judge it again
+            verdict = self.pipeline.evaluate(parked.stem, parked.value)
+            if isinstance(verdict, Valid):
+                judged = (self.pipeline.encode(parked.stem, verdict.clean), verdict.refs,
+                          verdict.repairs)  # fmt: skip
+            else:
+                self._dead_letter(emit, parked.stem, p, parked.offset, parked.ts_ms, parked.key,
+                                  parked.value, verdict)  # fmt: skip
+        if judged is not None:
+            clean, refs, repairs = judged
+            missing = [(f, r, v) for f, r, v in refs if not self.tracker.exists(r, v)]
             if missing:
                 f, r, v = missing[0]
                 self._dead_letter(
@@ -245,10 +257,7 @@ class Processor:
                              f"{f}={v!r}: no such {r} record"),
                 )  # fmt: skip
             else:
-                self._publish(emit, parked.stem, p, parked.ts_ms, parked.key, verdict)
-        else:
-            self._dead_letter(emit, parked.stem, p, parked.offset, parked.ts_ms, parked.key,
-                              parked.value, verdict)  # fmt: skip
+                self._publish(emit, parked.stem, p, parked.ts_ms, parked.key, clean, repairs)
         state.parked.release(parked)
         self.tally.observe(metrics.PARKED_SECONDS, time.time() - parked.parked_at)
         if parked.stem in self.parkable:

@@ -70,6 +70,9 @@ class DedupTable:
         self._store = store
         self.window_ms = window_ms
         self.pending: dict[bytes, Seen | None] = {}
+        self._stored_ms: dict[bytes, int | None] = {}
+        """Event time of each looked-up key as the store has it (None: absent), so
+        writing the batch needs no second read to find the expiry entry to replace."""
         self._watermark: dict[str, int] = {}
         self._pending_watermark: dict[str, int] = {}
 
@@ -77,7 +80,9 @@ class DedupTable:
         if ck in self.pending:
             return self.pending[ck]
         raw = self._store.get(_ROW + ck)
-        return None if raw is None else decode_seen(raw)
+        seen = None if raw is None else decode_seen(raw)
+        self._stored_ms[ck] = None if seen is None else seen.event_time_ms
+        return seen
 
     def remember(self, stem: str, ck: bytes, seen: Seen) -> None:
         self.pending[ck] = seen
@@ -100,6 +105,7 @@ class DedupTable:
                 ck = ikey[len(head) + _MS.size :]
                 if ck not in self.pending:
                     self.pending[ck] = None
+                    self._stored_ms[ck] = _MS.unpack_from(ikey, len(head))[0] - _MS_BIAS
                     gone += 1
         return gone
 
@@ -109,13 +115,15 @@ class DedupTable:
 
     def commit(self) -> None:
         """The transaction committed: write its changes to the store."""
-        self._write(self.pending)
+        self._write(self.pending, self._stored_ms)
         self.pending = {}
+        self._stored_ms = {}
         self._watermark.update(self._pending_watermark)
         self._pending_watermark.clear()
 
     def abort(self) -> None:
         self.pending = {}
+        self._stored_ms = {}
         self._pending_watermark.clear()
 
     def restore(self, rows: list[tuple[bytes, bytes | None]]) -> None:
@@ -134,12 +142,19 @@ class DedupTable:
         """The partition left this worker: close and delete its store."""
         self._store.close()
 
-    def _write(self, changes: dict[bytes, Seen | None]) -> None:
+    def _write(
+        self, changes: dict[bytes, Seen | None], stored_ms: dict[bytes, int | None] | None = None
+    ) -> None:
         puts: dict[bytes, bytes | None] = {}
+        known = stored_ms or {}
         for ck, seen in changes.items():
-            old = self._store.get(_ROW + ck)
-            if old is not None:
-                puts[_index_key(_stem_of(ck), decode_seen(old).event_time_ms, ck)] = None
+            if ck in known:
+                old_ms = known[ck]
+            else:
+                old = self._store.get(_ROW + ck)
+                old_ms = None if old is None else decode_seen(old).event_time_ms
+            if old_ms is not None:
+                puts[_index_key(_stem_of(ck), old_ms, ck)] = None
             if seen is None:
                 puts[_ROW + ck] = None
             else:

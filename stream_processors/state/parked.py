@@ -40,6 +40,10 @@ class Parked:
     """The reference tracker's poll in progress when it was parked (or restored)."""
     barrier: dict[tuple[str, int], int] | None = None
     barrier_epoch: int = 0
+    judged: tuple[bytes, list[tuple[str, str, str]], list[str]] | None = None
+    """(clean bytes, references, repairs) from when it was parked, in memory only, so a
+    release does not decode and judge the record again (that was a fifth of a backlog's
+    time); None after a restore."""
 
     @property
     def table_key(self) -> bytes:
