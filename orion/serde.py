@@ -63,7 +63,9 @@ class AvroDecoder:
         schema_id = schema_id_of(data)
         writer = self._registry.parsed_schema(schema_id)
         try:
-            record = schemaless_reader(io.BytesIO(data[_HEADER.size :]), writer, self._reader)
+            body = io.BytesIO(data)
+            body.seek(_HEADER.size)  # no copy of the body
+            record = schemaless_reader(body, writer, self._reader)
         except (EOFError, ValueError, IndexError, UnicodeDecodeError, struct.error) as e:
             raise CorruptRecordError(
                 f"schema id {schema_id}: Avro body does not decode: {e!r}"

@@ -75,6 +75,7 @@ class Processor:
         self._topic = {s: prefix + "raw." + s for s in stems}
         """The metrics' ``topic`` label: the raw topic a record was read from."""
         self.tally = metrics.Tally()
+        self._outputs = 0
         """Metric changes of the running transaction: applied at commit, dropped at abort."""
 
     # -- one raw record ---------------------------------------------------------------------
@@ -143,8 +144,7 @@ class Processor:
         self.tally.count(metrics.CLEAN, self._topic[stem])
         for rule in repairs:
             self.tally.count(metrics.REPAIRED, self._topic[stem], rule)
-        if ts_ms:
-            self.tally.observe(metrics.LATENCY, time.time() - ts_ms / 1000)
+        self._latency(ts_ms)
 
     def _dead_letter(
         self, emit: Emit, stem: str, p: int, offset: int, ts_ms: int | None, key: bytes | None,
@@ -154,7 +154,13 @@ class Processor:
                               r.exc_class, r.message)  # fmt: skip
         emit(self._dlq[stem], p, key, value or b"", headers)
         self.tally.count(metrics.REJECTED, self._topic[stem], r.reason.value)
-        if ts_ms:
+        self._latency(ts_ms)
+
+    def _latency(self, ts_ms: int | None) -> None:
+        """Observe one output in :data:`_LATENCY_SAMPLE` (a histogram observation cost
+        ~4 us, as much as the rest of the metrics of a record together)."""
+        self._outputs += 1
+        if ts_ms and not self._outputs % _LATENCY_SAMPLE:
             self.tally.observe(metrics.LATENCY, time.time() - ts_ms / 1000)
 
     # -- parked facts -----------------------------------------------------------------------
@@ -262,6 +268,9 @@ class Processor:
         self.tally.observe(metrics.PARKED_SECONDS, time.time() - parked.parked_at)
         if parked.stem in self.parkable:
             state.released(parked.stem)
+
+
+_LATENCY_SAMPLE = 16
 
 
 def _replayed(headers: Headers) -> bool:
