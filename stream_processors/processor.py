@@ -102,14 +102,14 @@ class Processor:
             self._dead_letter(emit, stem, p, offset, ts_ms, key, value, verdict)
             return
         parked = state.parked
-        if verdict.refs and (
-            parked.waiting(stem, key)
-            or not all(self.tracker.exists(r, v) for _, r, v in verdict.refs)
-        ):
-            judged = (self.pipeline.encode(stem, verdict.clean), verdict.refs, verdict.repairs)
-            parked.park(Parked(stem, offset, key, ts_ms, value or b"", time.time(), replayed,
-                               self.tracker.epoch, judged=judged))  # fmt: skip
-            return
+        if verdict.refs:
+            exists = self.tracker.exists
+            missing = [(r, v) for _, r, v in verdict.refs if not exists(r, v)]
+            if missing or parked.waiting(stem, key):
+                judged = (self.pipeline.encode(stem, verdict.clean), verdict.refs, verdict.repairs)
+                parked.park(Parked(stem, offset, key, ts_ms, value or b"", time.time(), replayed,
+                                   self.tracker.epoch, judged=judged), missing)  # fmt: skip
+                return
         self._publish(emit, stem, p, ts_ms, key, self.pipeline.encode(stem, verdict.clean),
                       verdict.repairs)  # fmt: skip
 
@@ -163,7 +163,43 @@ class Processor:
         if ts_ms and not self._outputs % _LATENCY_SAMPLE:
             self.tally.observe(metrics.LATENCY, time.time() - ts_ms / 1000)
 
-    # -- parked facts -----------------------------------------------------------------------
+    # -- parked facts ---------------------------------------------------------------------
+    def release_arrived(self, states: dict[int, PartitionState], emit: Emit) -> int:
+        """Publish the parked facts whose missing referents the index has read since.
+
+        A positive decision needs no barrier: once every referent is known, the fact
+        is valid whatever comes later, so it goes out at once (per key in order: only
+        the first fact of a key, then the next). Only a *missing* referent needs the
+        barrier. Facts restored from the changelog, and facts of an aborted
+        transaction, are left to the barrier pass.
+        """
+        arrived = self.tracker.arrived
+        released = 0
+        while arrived:
+            ref = arrived.popleft()
+            for state in states.values():
+                for parked in state.parked.waiting_on.pop(ref, ()):
+                    released += self._release_known(state, emit, parked)
+        return released
+
+    def _release_known(self, state: PartitionState, emit: Emit, parked: Parked | None) -> int:
+        released = 0
+        table = state.parked
+        exists = self.tracker.exists
+        while (
+            parked is not None
+            and parked.judged is not None
+            and table.is_parked(parked)
+            and table.first_of_key(parked)
+            and all(exists(r, v) for _, r, v in parked.judged[1])
+        ):
+            after = table.next_of_key(parked)
+            self._release(state, emit, parked)
+            released += 1
+            parked = after
+        return released
+
+    # -- parked facts: the barrier ---------------------------------------------------------
     def decide(self, states: dict[int, PartitionState], emit: Emit, status: Status) -> int:
         """Decide every parked fact whose barrier has passed on ``status``; returns how many."""
         decided = 0

@@ -40,6 +40,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,7 +99,9 @@ class ReferenceTracker:
             for stem in clean_topics.values()
         }
         self.ready: Status | None = None
-        self.error: str | None = None
+        self.arrived: deque[tuple[str, str]] = deque()
+        """(stem, id) of every referent read since the engine last drained it (it clears
+        it while nothing is parked): facts waiting for one of them are released at once."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reference-tracker", daemon=True)
         self._epoch = 0
@@ -169,10 +172,12 @@ class ReferenceTracker:
                 continue
             stem = self._clean[msg.topic() or ""]
             known = self.known[stem]
+            ident = key.decode("utf-8", "replace")
             if isinstance(known, set):
-                known.add(key.decode("utf-8", "replace"))
+                known.add(ident)
             else:
-                known[key.decode("utf-8", "replace")] = msg.timestamp()[1]
+                known[ident] = msg.timestamp()[1]
+            self.arrived.append((stem, ident))
         metrics.REFERENCE_IDS.set(sum(len(k) for k in self.known.values()))
 
     def _prune(self) -> None:

@@ -140,12 +140,11 @@ class Engine:
             else:
                 self._consumer_error(err)
         status = self.tracker.ready
-        decide = (
-            status is not None
-            and status.epoch > self._decided_epoch
-            and any(s.parked.count for s in self.states.values())
-        )
-        if records or decide:
+        parked = any(s.parked.count for s in self.states.values())
+        if not parked:
+            self.tracker.arrived.clear()
+        decide = parked and status is not None and status.epoch > self._decided_epoch
+        if records or decide or (parked and self.tracker.arrived):
             self._transaction(records, status if decide else None)
         self._gauges()
 
@@ -155,6 +154,7 @@ class Engine:
         try:
             self._producer.begin_transaction()
             self._handle(records, positions)
+            self.processor.release_arrived(self.states, self._emit)
             if status is not None:
                 self.phase.at("deciding parked facts")
                 self.processor.decide(self.states, self._emit, status)

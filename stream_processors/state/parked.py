@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["Parked", "ParkedTable"]
@@ -74,6 +75,9 @@ class ParkedTable:
     by_stem: dict[str, dict[int, Parked]] = field(default_factory=dict)
     by_key: dict[tuple[str, bytes | None], deque[int]] = field(default_factory=dict)
     pending: dict[bytes, bytes | None] = field(default_factory=dict)
+    waiting_on: dict[tuple[str, str], list[Parked]] = field(default_factory=dict)
+    """Parked facts by a referent (stem, id) they lacked when parked. A loose index:
+    entries of facts released or undone meanwhile are skipped by :meth:`is_parked`."""
     _journal: list[tuple[bool, Parked]] = field(default_factory=list)
     count: int = 0
 
@@ -89,7 +93,20 @@ class ParkedTable:
         records = self.by_stem.get(stem)
         return next(iter(records)) if records else None
 
-    def park(self, parked: Parked) -> None:
+    def is_parked(self, parked: Parked) -> bool:
+        return self.by_stem.get(parked.stem, {}).get(parked.offset) is parked
+
+    def next_of_key(self, parked: Parked) -> Parked | None:
+        """The fact of the same key parked right after ``parked`` (which is first), if any."""
+        keys = self.by_key.get((parked.stem, parked.key))
+        if not keys or len(keys) < 2:
+            return None
+        return self.by_stem[parked.stem].get(keys[1])
+
+    def park(self, parked: Parked, missing: Sequence[tuple[str, str]] = ()) -> None:
+        """Park a fact; ``missing``: the (stem, id) referents it waits for."""
+        for ref in missing:
+            self.waiting_on.setdefault(ref, []).append(parked)
         self._add(parked)
         self._journal.append((True, parked))
         self.pending[parked.table_key] = parked.encode()
