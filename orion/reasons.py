@@ -6,6 +6,16 @@ and metrics. Comparing the two is how a run is scored, so both sides import
 this one module and never spell a code as a bare string.
 
 Values equal names, so ``Reason("INVALID_VIN")`` and ``json.dumps`` both work.
+
+A rejected event is dead-lettered once. An exact re-send of it (same
+event_id and content, e.g. a window replayed from the bronze archive) or a
+business duplicate of it is a duplicate, dropped like a duplicate of an
+accepted event (``orion_processor_duplicates_total{kind="rejected"}``), so a
+replay neither doubles the dead letters nor fires the dead-letter alert. A
+record ``orion replay dlq`` re-fed carries ``orion.replayed.from`` and is
+judged again: accepted if the rules now pass it, dead-lettered again if not.
+Bytes that do not decode (NOT_WIRE_FORMAT, UNKNOWN_SCHEMA, UNDECODABLE) have
+no event identity and are dead-lettered each time they come.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from stream_processors.dlq import dlq_headers
 from stream_processors.pipeline import Pipeline, Rejected, Valid
 from stream_processors.references import ReferenceTracker, Status
 from stream_processors.rules import REFERENT_STEMS, rules_for
-from stream_processors.state import Parked, PartitionState, Seen, dedup_key
+from stream_processors.state import Judged, Parked, PartitionState, Seen, dedup_key
 
 __all__ = ["Emit", "Headers", "OutHeaders", "Processor"]
 
@@ -89,12 +89,15 @@ class Processor:
         replayed = _replayed(headers)
         identity = verdict.identity if isinstance(verdict, Rejected) else None
         if isinstance(verdict, Valid):
+            exists = self.tracker.exists
+            healed = all(exists(r, v) for _, r, v in verdict.refs)
             if self._duplicate(state, stem, offset, key, verdict.event_id, verdict.event_time_ms,
-                               verdict.content, rejected=False, replayed=replayed):  # fmt: skip
+                               verdict.content, rejected=False,
+                               judge_again=replayed or healed):  # fmt: skip
                 return
         elif identity is not None and self._duplicate(
             state, stem, offset, key, identity.event_id, identity.event_time_ms,
-            identity.content, rejected=True, replayed=replayed,
+            identity.content, rejected=True, judge_again=replayed,
         ):  # fmt: skip
             return
         p = state.partition
@@ -106,7 +109,7 @@ class Processor:
             exists = self.tracker.exists
             missing = [(r, v) for _, r, v in verdict.refs if not exists(r, v)]
             if missing or parked.waiting(stem, key):
-                judged = (self.pipeline.encode(stem, verdict.clean), verdict.refs, verdict.repairs)
+                judged = self._judged(stem, verdict)
                 parked.park(Parked(stem, offset, key, ts_ms, value or b"", time.time(), replayed,
                                    self.tracker.epoch, judged=judged), missing)  # fmt: skip
                 return
@@ -115,20 +118,22 @@ class Processor:
 
     def _duplicate(
         self, state: PartitionState, stem: str, offset: int, key: bytes | None, event_id: str,
-        event_time_ms: int, content: str, *, rejected: bool, replayed: bool,
+        event_time_ms: int, content: str, *, rejected: bool, judge_again: bool,
     ) -> bool:  # fmt: skip
-        """True for an event seen before at another offset (and remember it when new)."""
+        """True for an event seen before at another offset (and remember it when new).
+
+        An event dead-lettered before is judged again only when ``orion replay dlq``
+        re-fed it, or when it now passes everything (rules and references: a re-sent
+        orphan whose master has arrived since), never to be dead-lettered twice."""
         ck = dedup_key(stem, key, content)
         dedup = state.dedup
         seen = dedup.lookup(ck)
-        if seen is not None and seen.offset != offset:
-            judged_again = seen.rejected and (not rejected or replayed)
-            if not judged_again:
-                kind = "exact" if seen.event_id == event_id else "business"
-                self.tally.count(metrics.DUPLICATES, self._topic[stem],
-                                 "rejected" if seen.rejected else kind)  # fmt: skip
-                dedup.saw(stem, event_time_ms)
-                return True
+        if seen is not None and seen.offset != offset and not (seen.rejected and judge_again):
+            kind = "exact" if seen.event_id == event_id else "business"
+            self.tally.count(metrics.DUPLICATES, self._topic[stem],
+                             "rejected" if seen.rejected else kind)  # fmt: skip
+            dedup.saw(stem, event_time_ms)
+            return True
         if seen is None or seen.offset != offset:
             dedup.remember(stem, ck, Seen(event_time_ms, offset, rejected, event_id))
         else:
@@ -191,7 +196,7 @@ class Processor:
             and parked.judged is not None
             and table.is_parked(parked)
             and table.first_of_key(parked)
-            and all(exists(r, v) for _, r, v in parked.judged[1])
+            and all(exists(r, v) for _, r, v in parked.judged.refs)
         ):
             after = table.next_of_key(parked)
             self._release(state, emit, parked)
@@ -277,29 +282,57 @@ class Processor:
                 return False
         return True
 
+    @staticmethod
+    def _rejected_before(state: PartitionState, ck: bytes, parked: Parked) -> bool:
+        """This event was dead-lettered already from another offset (a re-send of an
+        orphan): not again, unless ``orion replay dlq`` asked for it."""
+        seen = state.dedup.lookup(ck)
+        return (
+            seen is not None and seen.rejected and seen.offset != parked.offset
+            and not parked.replayed
+        )  # fmt: skip
+
+    def _judged(self, stem: str, v: Valid) -> Judged:
+        clean = self.pipeline.encode(stem, v.clean)
+        return Judged(clean, v.refs, v.repairs, v.event_id, v.event_time_ms, v.content)
+
     def _release(self, state: PartitionState, emit: Emit, parked: Parked) -> None:
+        """Publish a parked fact, or dead-letter it (a referent is missing after all).
+
+        A dead-lettered one is remembered as rejected in the dedup state (it was
+        remembered as valid when parked), so ``orion replay dlq`` re-feeding it once
+        its master arrived has it judged again instead of dropped as a duplicate; and
+        a plain re-send of it that still lacks its master is dropped, not dead-lettered
+        a second time.
+        """
         p = state.partition
         judged = parked.judged
         if judged is None:  # restored from the changelog: judge it again
             verdict = self.pipeline.evaluate(parked.stem, parked.value)
             if isinstance(verdict, Valid):
-                judged = (self.pipeline.encode(parked.stem, verdict.clean), verdict.refs,
-                          verdict.repairs)  # fmt: skip
+                judged = self._judged(parked.stem, verdict)
             else:
                 self._dead_letter(emit, parked.stem, p, parked.offset, parked.ts_ms, parked.key,
                                   parked.value, verdict)  # fmt: skip
         if judged is not None:
-            clean, refs, repairs = judged
-            missing = [(f, r, v) for f, r, v in refs if not self.tracker.exists(r, v)]
-            if missing:
+            missing = [(f, r, v) for f, r, v in judged.refs if not self.tracker.exists(r, v)]
+            ck = dedup_key(parked.stem, parked.key, judged.content)
+            if missing and self._rejected_before(state, ck, parked):
+                self.tally.count(metrics.DUPLICATES, self._topic[parked.stem], "rejected")
+            elif missing:
                 f, r, v = missing[0]
                 self._dead_letter(
                     emit, parked.stem, p, parked.offset, parked.ts_ms, parked.key, parked.value,
                     Rejected(Reason.UNKNOWN_REFERENCE, f"reference.{f}", "UnknownReference",
                              f"{f}={v!r}: no such {r} record"),
                 )  # fmt: skip
+                state.dedup.remember(
+                    parked.stem, ck, Seen(judged.event_time_ms, parked.offset, True,
+                                          judged.event_id)
+                )  # fmt: skip
             else:
-                self._publish(emit, parked.stem, p, parked.ts_ms, parked.key, clean, repairs)
+                self._publish(emit, parked.stem, p, parked.ts_ms, parked.key, judged.clean,
+                              judged.repairs)  # fmt: skip
         state.parked.release(parked)
         self.tally.observe(metrics.PARKED_SECONDS, time.time() - parked.parked_at)
         if parked.stem in self.parkable:

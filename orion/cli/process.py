@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from orion.cli.console import err
 from orion.cli.service import service, stop_on_signals
 from orion.exceptions import ConfigurationError
 from orion.settings import load_settings
@@ -68,6 +71,8 @@ def process(
     # The stage package is imported here, not at the top, so that the shared
     # package never depends on a stage at import time.
     from stream_processors.configuration import ProcessorConfig, parse_duration
+    from stream_processors.engine import stuck
+    from stream_processors.exceptions import EngineFatalError
     from stream_processors.runner import Worker, run
 
     config = ProcessorConfig(
@@ -89,4 +94,14 @@ def process(
             ready["worker"] = w
 
         endpoint.set_readiness(lambda: ready["worker"] is not None and ready["worker"].ready)
-        run(settings, config, stop, on_ready=on_ready)
+        try:
+            run(settings, config, stop, on_ready=on_ready)
+        except EngineFatalError as e:
+            if not stuck():
+                raise
+            # A librdkafka call never returned; destroying that client at interpreter
+            # exit could block for ever, so say why and leave at once.
+            err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+            logging.shutdown()
+            sys.stderr.flush()
+            os._exit(1)

@@ -6,6 +6,6 @@ the state topics. The per-record logic it drives is
 :class:`stream_processors.processor.Processor`.
 """
 
-from stream_processors.engine.loop import Engine, state_dir
+from stream_processors.engine.loop import Engine, state_dir, stuck
 
-__all__ = ["Engine", "state_dir"]
+__all__ = ["Engine", "state_dir", "stuck"]

@@ -102,9 +102,7 @@ class Engine:
         self._decided_epoch = 0
         self._expired_at = 0.0
         self._backoff = 0.5
-        self._producer_conf = producer_config(bootstrap, config.transactional_id(prefix))
-        self._producer = Producer(self._producer_conf)
-        self._stuck: list[Producer] = []
+        self._producer = Producer(producer_config(bootstrap, config.transactional_id(prefix)))
         self._consumer = Consumer(consumer_config(bootstrap, self.app_id, config))
         self._reader = Consumer(reader_config(bootstrap))
         self._produce = self._producer.produce
@@ -170,10 +168,6 @@ class Engine:
                 offsets = [TopicPartition(t, p, end + 1) for (t, p), (_, end) in positions.items()]
                 self._send_offsets(offsets)
             self._commit()
-        except _ProducerHung as e:
-            self._replace_producer(e)
-            self._abort_state(positions)
-            return
         except (KafkaException, ServiceUnavailableError, BufferError) as e:
             self._abort(e, positions)
             return
@@ -241,9 +235,11 @@ class Engine:
         librdkafka 2.16 can block in it for ever when the group coordinator went away
         during the transaction (its coordinator requests ignore the timeout:
         librdkafka issues #5456 and #5511, open; seen here after a broker restart).
-        The call runs in a helper thread; past the deadline the engine raises
-        :class:`_ProducerHung`, and a new producer under the same transactional id
-        fences the stuck one (its transaction is aborted, never committed).
+        The call runs in a helper thread; past the deadline the worker stops with
+        EngineFatalError, for its supervisor to restart it: nothing of the batch was
+        committed, and the restarted worker (same ``--instance-id``) fences the stuck
+        transaction. Replacing the producer in-process was tried: the new producer's
+        ``init_transactions`` hung the same way in one run of three.
         """
         producer = self._producer
         metadata = self._consumer.consumer_group_metadata()
@@ -259,21 +255,15 @@ class Engine:
                 done.set()
 
         threading.Thread(target=call, name="send-offsets", daemon=True).start()
-        if not done.wait(_TIMEOUT_S + 10):
-            raise _ProducerHung(
-                f"send_offsets_to_transaction did not return in {_TIMEOUT_S + 10:.0f}s"
+        if not done.wait(_OFFSETS_TIMEOUT_S + 5):
+            _STUCK.append(producer)  # still inside a C call: never destroy it
+            raise EngineFatalError(
+                f"send_offsets_to_transaction did not return in {_OFFSETS_TIMEOUT_S + 5:.0f}s "
+                "after the broker went away (librdkafka #5456); nothing was committed",
+                fix="the worker exits for its supervisor to restart it (same --instance-id)",
             )
         if failure:
             raise failure[0]
-
-    def _replace_producer(self, e: Exception) -> None:
-        log.error("transactional producer stuck (librdkafka #5456); replacing it",
-                  extra={"error": str(e)})  # fmt: skip
-        metrics.RETRIES.labels("producer_replaced").inc()
-        self._stuck.append(self._producer)  # still inside a C call: never destroy it
-        self._producer = Producer(self._producer_conf)
-        self._produce = self._producer.produce
-        self._retry("init_transactions", lambda: self._producer.init_transactions(_TIMEOUT_S))
 
     def _commit(self) -> None:
         while True:
@@ -452,8 +442,14 @@ class Engine:
         return state
 
 
-class _ProducerHung(Exception):
-    """A transactional call outlived its timeout inside librdkafka (see _send_offsets)."""
+_STUCK: list[Producer] = []
+"""Producers left inside a librdkafka call that never returned (see Engine._send_offsets)."""
+
+
+def stuck() -> bool:
+    """True when a librdkafka call never returned: the process must exit without
+    destroying that client (``os._exit``), or its destructor may block the exit."""
+    return bool(_STUCK)
 
 
 def state_dir(data_dir: Path, app_id: str, instance: str) -> Path:

@@ -10,13 +10,14 @@ state is rebuilt from its changelogs when it is assigned.
 """
 
 from stream_processors.state.dedup import DedupTable, Seen, dedup_key
-from stream_processors.state.parked import Parked, ParkedTable
+from stream_processors.state.parked import Judged, Parked, ParkedTable
 from stream_processors.state.partition import PENDING, PartitionState
 from stream_processors.state.store import RocksStore
 
 __all__ = [
     "PENDING",
     "DedupTable",
+    "Judged",
     "Parked",
     "ParkedTable",
     "PartitionState",

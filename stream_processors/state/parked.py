@@ -19,10 +19,22 @@ import struct
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-__all__ = ["Parked", "ParkedTable"]
+__all__ = ["Judged", "Parked", "ParkedTable"]
 
 _ROW = struct.Struct(">qdi?")  # Kafka timestamp ms (-1: none), parked at (s), key length, replay
+
+
+class Judged(NamedTuple):
+    """What a parked fact's release needs of its verdict."""
+
+    clean: bytes
+    refs: list[tuple[str, str, str]]
+    repairs: list[str]
+    event_id: str
+    event_time_ms: int
+    content: str
 
 
 @dataclass(slots=True)
@@ -41,10 +53,10 @@ class Parked:
     """The reference tracker's poll in progress when it was parked (or restored)."""
     barrier: dict[tuple[str, int], int] | None = None
     barrier_epoch: int = 0
-    judged: tuple[bytes, list[tuple[str, str, str]], list[str]] | None = None
-    """(clean bytes, references, repairs) from when it was parked, in memory only, so a
-    release does not decode and judge the record again (that was a fifth of a backlog's
-    time); None after a restore."""
+    judged: Judged | None = None
+    """The verdict from when it was parked, in memory only, so a release does not decode
+    and judge the record again (that was a fifth of a backlog's time); None after a
+    restore."""
 
     @property
     def table_key(self) -> bytes:

@@ -122,14 +122,32 @@ def test_kafka_restarted_mid_run(
     tmp_path: Path,
     stack: StackConfig,
 ) -> None:
+    """The broker goes away for a few seconds mid-run and comes back.
+
+    The worker rides it out (aborting and redoing what was in flight), or, when
+    librdkafka's send_offsets_to_transaction never returns (librdkafka #5456), exits
+    with status 1 and a message saying so; the test then does what the worker's
+    supervisor (compose's restart policy, Kubernetes) does: starts it again.
+    """
     ledger = tmp_path / "ledger.jsonl"
     produce(topic_namespace, ledger, seed=5, events=FAULT_EVENTS)
-    w = workers()
+    slot = "slot-k"
+    w = workers(slot)
     wait_processed(settings, topic_namespace, FAULT_EVENTS // 3, timeout_s=180)
     manager.restart(stack, "kafka", down_for_s=3)
-    took = wait_until_done(settings, topic_namespace, [w], timeout_s=300)
-    print(f"broker restart: done {took:.1f}s after Kafka was back")
-    assert w.proc.poll() is None, "the worker did not survive the broker restart"
+    restarts = 0
+    while True:
+        try:
+            took = wait_until_done(settings, topic_namespace, [w], timeout_s=300)
+            break
+        except AssertionError:
+            if w.proc.poll() is None or restarts:
+                raise
+            assert w.proc.returncode == 1, f"the worker exited with {w.proc.returncode}"
+            assert "librdkafka #5456" in (tmp_path / "workers.log").read_text()
+            restarts += 1
+            w = workers(slot)
+    print(f"broker restart: done {took:.1f}s after Kafka was back; worker restarts: {restarts}")
     assert_matches_ledger(settings, topic_namespace, ledger)
 
 
