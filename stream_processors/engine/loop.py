@@ -308,6 +308,8 @@ class Engine:
         self._backoff = min(self._backoff * 2, _BACKOFF_MAX_S)
 
     def _abort_quietly(self) -> None:
+        if _STUCK:  # the producer never came back from a call: do not wait on it again
+            return
         try:
             self._producer.abort_transaction(10)
         except KafkaException as e:
