@@ -60,7 +60,6 @@ class Processor:
     ) -> None:
         self.pipeline = pipeline
         self.prefix = prefix
-        self.partitions = partitions
         self.tracker = tracker
         self.barriers = barriers
         self.stem_of = {prefix + "raw." + s: s for s in stems}
@@ -155,7 +154,7 @@ class Processor:
         self, emit: Emit, stem: str, p: int, offset: int, ts_ms: int | None, key: bytes | None,
         value: bytes | None, r: Rejected,
     ) -> None:  # fmt: skip
-        headers = dlq_headers(r.reason, r.rule, self.prefix + "raw." + stem, p, offset, ts_ms,
+        headers = dlq_headers(r.reason, r.rule, self._topic[stem], p, offset, ts_ms,
                               r.exc_class, r.message)  # fmt: skip
         emit(self._dlq[stem], p, key, value or b"", headers)
         self.tally.count(metrics.REJECTED, self._topic[stem], r.reason.value)
