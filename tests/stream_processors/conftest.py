@@ -40,6 +40,7 @@ class Worker:
         env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_METRICS_PORT": str(self.port),
                # a killed worker's partitions move after 10 s, not 30: shorter tests
                "ORION_PROCESSOR_SESSION_TIMEOUT": "10s", **(extra_env or {})}  # fmt: skip
+        self.log_path = log
         self._log = log.open("ab")
         args = ["--data-dir", str(data_dir)] + (["--instance-id", instance] if instance else [])
         self.proc = subprocess.Popen(
@@ -59,6 +60,12 @@ class Worker:
             if line.startswith(name + " "):
                 return float(line.split()[1])
         return None
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The end of the workers' log, without the registry's HTTP request lines."""
+        text = self.log_path.read_text(errors="replace").splitlines()
+        picked = [t for t in text if '"logger": "httpx' not in t]
+        return "\n".join(picked[-lines:])
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -130,10 +137,12 @@ def wait_until_done(
                          "group.id": prefix + "orion-processor"})  # fmt: skip
     tps = raw_partitions(prefix)
     started = time.monotonic()
+    behind: dict[tuple[str, int], tuple[int, int]] = {}
+    parked: list[float | None] = []
     try:
         while time.monotonic() - started < timeout_s:
             for w in live:
-                assert w.proc.poll() is None, "a worker died"
+                assert w.proc.poll() is None, "a worker died:\n" + w.log_tail()
             try:
                 high = {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=10)[1]
                         for tp in tps}  # fmt: skip
@@ -142,12 +151,17 @@ def wait_until_done(
             except KafkaException:  # the broker is restarting (a fault test): ask again
                 time.sleep(1)
                 continue
-            if all(max(done[k], 0) >= h for k, h in high.items()):  # -1001: none yet
-                parked = [w.metric("orion_processor_parked") for w in live]
-                if all(p is not None and p == 0 for p in parked):
-                    time.sleep(3)  # the last decisions' transaction commits
-                    return time.monotonic() - started
+            # -1001: nothing committed yet
+            behind = {k: (max(done[k], 0), h) for k, h in high.items() if max(done[k], 0) < h}
+            parked = [w.metric("orion_processor_parked") for w in live]
+            if not behind and all(p is not None and p == 0 for p in parked):
+                time.sleep(3)  # the last decisions' transaction commits
+                return time.monotonic() - started
             time.sleep(1)
     finally:
         consumer.close()
-    raise AssertionError(f"processing did not finish within {timeout_s}s")
+    # Say why, so a failure in CI (where the workers' log is gone) can be diagnosed.
+    raise AssertionError(
+        f"processing did not finish within {timeout_s}s: partitions behind (committed, end)"
+        f" {behind}; parked per worker {parked}\n" + "\n".join(w.log_tail() for w in live)
+    )
