@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test check bench stack-up stack-down deps venv clean
+.PHONY: demo test lint check bench stack-up stack-down deps venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,10 +37,13 @@ test: deps
 	promtool test rules deploy/prometheus/tests/*.yml
 	$(BIN)/pytest
 
-check: stack-up
+# Static checks only: lint needs no running service.
+lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check orion producers stream_processors sinks tests bench
-	$(BIN)/mypy orion producers stream_processors sinks
+	$(BIN)/mypy orion producers stream_processors sinks tests bench
+
+check: lint stack-up
 	$(BIN)/orion schemas check  # every .avsc BACKWARD-compatible with the registry
 
 # Run as modules (python -m bench.x), so bench/producers.py never shadows the

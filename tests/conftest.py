@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import boto3
 import psycopg2
 import pytest
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 from psycopg2 import sql
 
 from orion.settings import OrionSettings, load_settings

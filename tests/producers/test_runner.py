@@ -60,9 +60,11 @@ def read_topics(settings: OrionSettings, prefix: str) -> dict[str, list[tuple[by
         while got < total and time.monotonic() < deadline:
             for msg in consumer.consume(5000, timeout=1.0):
                 if msg.error() is None:
-                    by_partition[(msg.topic(), msg.partition())].append(
-                        (msg.offset(), msg.key(), msg.value())
-                    )
+                    t, part, offset = msg.topic(), msg.partition(), msg.offset()
+                    key, value = msg.key(), msg.value()
+                    assert t is not None and part is not None and offset is not None
+                    assert key is not None and value is not None, "every raw record has both"
+                    by_partition[(t, part)].append((offset, key, value))
                     got += 1
         assert got == total, f"read {got} of {total} records"
     finally:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-from conftest import ALL, clean_record, ledger_lines, values_json
 from fastavro.schema import parse_schema
 from fastavro.validation import validate
 
@@ -17,6 +16,7 @@ from producers.defects import DEFAULT_WEIGHTS
 from producers.exceptions import SimulationConfigError
 from producers.simulation import SimEvent, SimulationConfig, simulate
 from producers.topics import TOPICS, load_schema
+from tests.producers.conftest import ALL, clean_record, ledger_lines, values_json
 
 RAW = {t: parse_schema(load_schema("raw", s.stem)) for t, s in TOPICS.items()}
 CLEAN = {t: parse_schema(load_schema("clean", s.stem)) for t, s in TOPICS.items()}
@@ -49,6 +49,7 @@ def test_poison_is_not_wire_format(events: list[SimEvent]) -> None:
     poison = [e for e in events if e.poison is not None]
     assert poison
     for e in poison:
+        assert e.poison is not None
         assert e.poison[:1] != b"\x00"
         assert e.ledger.outcome is Outcome.REJECT
         assert e.ledger.reason is Reason.NOT_WIRE_FORMAT

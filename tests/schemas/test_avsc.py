@@ -17,7 +17,8 @@ MASTER = {"erp.vehicles", "erp.dealers", "crm.customers", "supplier.suppliers"}
 
 
 def _load(layer: str, stem: str) -> dict[str, Any]:
-    return json.loads((SCHEMA_DIR / layer / f"{stem}.avsc").read_text())
+    schema: dict[str, Any] = json.loads((SCHEMA_DIR / layer / f"{stem}.avsc").read_text())
+    return schema
 
 
 def test_fourteen_topics_in_both_layers() -> None:

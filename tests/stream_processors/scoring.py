@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from orion.catalog import entities
 from orion.registry import Registry
@@ -65,9 +65,13 @@ def read_topics(settings: OrionSettings, topics: list[str], timeout_s: float = 1
             for msg in consumer.consume(5000, timeout=1.0):
                 err = msg.error()
                 if err is not None:
+                    # only the end of a partition counts; any other error fails the read
+                    assert err.code() == KafkaError._PARTITION_EOF, f"consumer error: {err}"
                     eof.add((msg.topic() or "", msg.partition() or 0))
                     continue
-                headers = {k: v for k, v in (msg.headers() or []) if v is not None}
+                raw = msg.headers() or []
+                pairs = raw.items() if isinstance(raw, dict) else raw
+                headers = {k: v for k, v in pairs if isinstance(v, bytes)}
                 out.append((msg.topic() or "", msg.partition() or 0, msg.key(), msg.value(),
                             headers))  # fmt: skip
         assert len(eof) == len(tps), "did not reach the end of every partition"
@@ -111,8 +115,8 @@ def score(settings: OrionSettings, prefix: str, ledger_path: Path) -> Score:
         clean_by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for topic, _, value, _ in clean:
             assert value is not None
-            rec = {k: to_json(v) for k, v in decode(value)[1].items()}
-            clean_by_id[rec["event_id"]].append(rec)
+            got = {k: to_json(v) for k, v in decode(value)[1].items()}
+            clean_by_id[got["event_id"]].append(got)
             s.clean_by_topic[topic] += 1
         dlq_by_id: dict[str, list[str]] = defaultdict(list)
         poison: Counter[tuple[str, str]] = Counter()

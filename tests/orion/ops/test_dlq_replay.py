@@ -16,7 +16,7 @@ from orion.settings import OrionSettings
 pytestmark = pytest.mark.integration
 
 
-def _dead_letter(topic: str, reason: str, offset: int) -> list[tuple[str, bytes]]:
+def _dead_letter(topic: str, reason: str, offset: int) -> list[tuple[str, str | bytes | None]]:
     return [
         (deadletter.REASON, reason.encode()),
         (deadletter.SOURCE_TOPIC, topic.encode()),
@@ -25,7 +25,9 @@ def _dead_letter(topic: str, reason: str, offset: int) -> list[tuple[str, bytes]
     ]
 
 
-def _read_all(settings: OrionSettings, topic: str) -> list[tuple[bytes, bytes, dict[str, bytes]]]:
+def _read_all(
+    settings: OrionSettings, topic: str
+) -> list[tuple[bytes, bytes, dict[str, str | bytes | None]]]:
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_bootstrap,
@@ -33,7 +35,7 @@ def _read_all(settings: OrionSettings, topic: str) -> list[tuple[bytes, bytes, d
             "enable.auto.commit": False,
         }
     )
-    out = []
+    out: list[tuple[bytes, bytes, dict[str, str | bytes | None]]] = []
     try:
         parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
         tps = []
@@ -47,7 +49,9 @@ def _read_all(settings: OrionSettings, topic: str) -> list[tuple[bytes, bytes, d
         while len(out) < want and time.monotonic() < deadline:
             for msg in consumer.consume(500, timeout=1.0):
                 if msg.error() is None:
-                    out.append((msg.key(), msg.value(), dict(msg.headers() or [])))
+                    key, value = msg.key(), msg.value()
+                    assert key is not None and value is not None
+                    out.append((key, value, dict(msg.headers() or [])))
     finally:
         consumer.close()
     return out
@@ -93,7 +97,8 @@ def test_replay_counts_then_re_publishes_only_the_reason_and_only_once(
     for key, value, headers in replayed:
         i = int(key.decode().split("-")[1])
         assert value == b"\x00bytes-" + bytes([i])
-        assert headers[deadletter.REPLAYED_FROM].startswith(dlq.encode())
+        replayed_from = headers[deadletter.REPLAYED_FROM]
+        assert isinstance(replayed_from, bytes) and replayed_from.startswith(dlq.encode())
 
     again = replay("--reason", "INVALID_VIN", "--execute")
     assert again.returncode == 0 and "read 0, matched 0, re-published 0" in again.stdout

@@ -28,7 +28,11 @@ def test_corrupt_cache_without_marker_is_rebuilt(tmp_path: Path) -> None:
     target = tmp_path / "tool-1.0"
     target.mkdir()
     (target / "half-downloaded.jar").write_text("truncated")
-    cached_install(target, lambda tmp: (tmp / "ok").write_text("y"), component="tool")
+
+    def build(tmp: Path) -> None:
+        (tmp / "ok").write_text("y")
+
+    cached_install(target, build, component="tool")
     assert sorted(p.name for p in target.iterdir()) == [COMPLETE_MARKER, "ok"]
 
 

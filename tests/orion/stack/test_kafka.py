@@ -7,7 +7,6 @@ import uuid
 
 import pytest
 
-from orion.stack import kafka
 from orion.stack.kafka import new_cluster_id
 
 
@@ -18,7 +17,7 @@ def test_an_id_that_would_start_with_a_dash_is_drawn_again(
     dashed = uuid.UUID(bytes=b"\xf8" + bytes(15))
     plain = uuid.UUID(bytes=b"\x10" + bytes(15))
     draws = iter([dashed, plain])
-    monkeypatch.setattr(kafka.uuid, "uuid4", lambda: next(draws))
+    monkeypatch.setattr("orion.stack.kafka.uuid.uuid4", lambda: next(draws))
     assert base64.urlsafe_b64encode(dashed.bytes).decode().startswith("-")
     assert new_cluster_id() == base64.urlsafe_b64encode(plain.bytes).rstrip(b"=").decode()
 

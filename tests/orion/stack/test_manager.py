@@ -7,6 +7,7 @@ import signal
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import psycopg2
 import pytest
@@ -63,7 +64,9 @@ def _consume_all(settings: OrionSettings, topic: str, expected: int) -> list[byt
         while len(values) < expected and time.monotonic() < deadline:
             msg = consumer.poll(1.0)
             if msg is not None and msg.error() is None:
-                values.append(msg.value())
+                value = msg.value()
+                assert value is not None
+                values.append(value)
     finally:
         consumer.close()
     return values
@@ -94,8 +97,8 @@ def test_kafka_killed_with_sigkill_comes_back_with_topics_and_messages(
 def test_postgres_and_s3_keep_their_data_across_stop_and_up(
     stack: StackConfig,
     settings: OrionSettings,
-    s3_client,
-    s3_bucket,  # type: ignore[no-untyped-def]
+    s3_client: Any,
+    s3_bucket: Callable[[], str],
 ) -> None:
     bucket = s3_bucket()
     body = uuid.uuid4().bytes

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import botocore.exceptions
 import httpx
@@ -44,12 +45,13 @@ def test_avro_record_round_trips_through_kafka_and_the_registry(
 
 def _round_trip(registry: SchemaRegistryClient, settings: OrionSettings, topic: str) -> None:
     serializer = AvroSerializer(registry, SCHEMA)
-    record = {"id": str(uuid.uuid4()), "amount": 1234.5}
+    record_id = str(uuid.uuid4())
+    record = {"id": record_id, "amount": 1234.5}
     value = serializer(record, SerializationContext(topic, MessageField.VALUE))
     assert value[0] == 0  # Confluent wire format: magic byte, then a 4-byte schema id
 
     producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True})
-    producer.produce(topic, key=record["id"].encode(), value=value)
+    producer.produce(topic, key=record_id.encode(), value=value)
     assert producer.flush(30) == 0
 
     consumer = Consumer(
@@ -69,12 +71,14 @@ def _round_trip(registry: SchemaRegistryClient, settings: OrionSettings, topic: 
         assert msg is not None and msg.error() is None
     finally:
         consumer.close()
-    decoded = AvroDeserializer(registry)(
-        msg.value(), SerializationContext(topic, MessageField.VALUE)
-    )
+    received = msg.value()
+    assert received is not None
+    decoded = AvroDeserializer(registry)(received, SerializationContext(topic, MessageField.VALUE))
     assert decoded == record
-    schema_id = int.from_bytes(msg.value()[1:5], "big")
-    assert json.loads(registry.get_schema(schema_id).schema_str)["name"] == "Smoke"
+    schema_id = int.from_bytes(received[1:5], "big")
+    schema_str = registry.get_schema(schema_id).schema_str
+    assert schema_str is not None
+    assert json.loads(schema_str)["name"] == "Smoke"
     # Look the subject up by name: listing every subject is paged on a busy registry.
     assert registry.get_latest_version(f"{topic}-value").schema_id == schema_id
     registry.delete_subject(f"{topic}-value", permanent=False)
@@ -99,8 +103,8 @@ def test_row_round_trips_through_postgres(
 
 
 def test_object_round_trips_through_s3_and_conditional_put_is_refused(
-    s3_client,
-    s3_bucket: Callable[[], str],  # type: ignore[no-untyped-def]
+    s3_client: Any,
+    s3_bucket: Callable[[], str],
 ) -> None:
     bucket = s3_bucket()
     body = uuid.uuid4().bytes * 1000

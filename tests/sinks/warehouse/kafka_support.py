@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
 from orion.catalog import entities, load_schema, load_schema_text, subject
 from orion.registry import Registry
@@ -37,7 +37,12 @@ def publish(
     producer = Producer(
         {"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True, "linger.ms": 20}
     )
-    failures: list[Any] = []
+    failures: list[KafkaError] = []
+
+    def on_delivery(err: KafkaError | None, _msg: Message) -> None:
+        if err is not None:
+            failures.append(err)
+
     n = 0
     with Registry(settings.schema_registry_url) as registry:
         for stem, key, expected in events:
@@ -57,7 +62,7 @@ def publish(
                         topic,
                         key=key.encode(),
                         value=value,
-                        on_delivery=lambda e, _m: e and failures.append(e),
+                        on_delivery=on_delivery,
                     )
                     break
                 except BufferError:

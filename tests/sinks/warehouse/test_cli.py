@@ -88,7 +88,8 @@ def test_backup_and_restore_round_trip(
             assert table_checksums(conn) == original
             with conn.cursor() as cur:
                 cur.execute("SELECT count(*) FROM metadata.sink_offsets")
-                assert cur.fetchone()[0] > 0
+                row = cur.fetchone()
+                assert row is not None and row[0] > 0
         conn.close()
         status = orion("warehouse", "status", dsn=target)
         assert "pending" not in status.stdout and "changed" not in status.stdout
