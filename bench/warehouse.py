@@ -20,11 +20,11 @@ import io
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 from psycopg2 import sql
 
+from orion.database_url import with_database
 from orion.settings import load_settings
 from producers.simulation import SimulationConfig, simulate
 from sinks.warehouse.batch import Batch, Item
@@ -64,7 +64,7 @@ def database(settings: Any) -> tuple[str, Any]:
     admin = psycopg2.connect(settings.database_dsn)
     admin.autocommit = True
     admin.cursor().execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = urlunsplit(urlsplit(settings.database_dsn)._replace(path="/" + name))
+    dsn = with_database(settings.database_dsn, name)
     migrate(dsn)
     conn = psycopg2.connect(dsn)
     with conn, conn.cursor() as cur:

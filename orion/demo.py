@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 from confluent_kafka import Consumer, TopicPartition
@@ -30,6 +29,7 @@ from psycopg2 import sql
 from orion import deadletter
 from orion import s3 as orion_s3
 from orion.catalog import entities
+from orion.database_url import with_database
 from orion.exceptions import OrionError
 from orion.ops import offsets, sink_offsets
 from orion.settings import OrionSettings
@@ -89,7 +89,7 @@ def _fresh_database(settings: OrionSettings) -> str:
         )
         cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DEMO_DATABASE)))
     conn.close()
-    return urlunsplit(urlsplit(settings.database_dsn)._replace(path="/" + DEMO_DATABASE))
+    return with_database(settings.database_dsn, DEMO_DATABASE)
 
 
 def _start(name: str, args: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:

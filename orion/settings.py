@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orion import database_url
 from orion.exceptions import ConfigurationError
 
 ENV_PREFIX = "ORION_"
@@ -109,13 +110,7 @@ class OrionSettings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_database(cls, value: SecretStr) -> SecretStr:
-        parts = urlsplit(value.get_secret_value())
-        if parts.scheme not in {"postgresql", "postgres"} or not parts.hostname:
-            raise ValueError("must be a libpq URL such as postgresql://user:pass@host:5432/db")
-        if not parts.path.strip("/"):
-            raise ValueError(
-                "must name a database, e.g. postgresql://user:pass@host:5432/warehouse"
-            )
+        database_url.check(value.get_secret_value())
         return value
 
     @field_validator("s3_bucket")

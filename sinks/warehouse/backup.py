@@ -2,8 +2,8 @@
 
 The custom format is compressed, restores selectively and in parallel, and is
 what ``pg_restore`` needs to ``--clean`` a database it restores over. Binaries
-are found the way the local stack finds its server (Debian's versioned
-directories, else PATH), so the dump's major version matches the server's.
+are those of the server's major version (Debian's versioned directories,
+else PATH): pg_dump refuses a server newer than itself.
 The password travels in ``PGPASSWORD``, never on a command line others can
 read in ``ps``.
 """
@@ -14,10 +14,10 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from orion.database_url import split_password
 from orion.exceptions import OrionError
-from orion.stack.postgres import find_bindir
+from sinks.warehouse.db import connect
 
 __all__ = ["BackupError", "backup", "restore"]
 
@@ -26,29 +26,35 @@ class BackupError(OrionError):
     """pg_dump or pg_restore failed; the message carries its stderr."""
 
 
-def _tool(name: str) -> str:
-    try:
-        path = find_bindir() / name
-        if path.exists():
-            return str(path)
-    except OrionError:
-        pass
+def _tool(name: str, major: int) -> str:
+    """``name`` of the server's major version (Debian installs each under its own bin)."""
+    versioned = Path(f"/usr/lib/postgresql/{major}/bin/{name}")
+    if versioned.exists():
+        return str(versioned)
     found = shutil.which(name)
     if found is None:
-        raise BackupError(f"{name} not found", fix="install the PostgreSQL client (postgresql-15)")
+        raise BackupError(
+            f"{name} not found", fix=f"install the PostgreSQL {major} client (postgresql-client)"
+        )
     return found
+
+
+def _server_major(dsn: str) -> int:
+    """The server's major version: pg_dump refuses a server newer than itself."""
+    conn = connect(dsn, application="orion-backup")
+    try:
+        return int(conn.server_version) // 10000
+    finally:
+        conn.close()
 
 
 def _split(dsn: str) -> tuple[str, dict[str, str]]:
     """The URL without its password, and an environment carrying the password."""
-    parts = urlsplit(dsn)
+    url, password = split_password(dsn)
     env = dict(os.environ)
-    if parts.password:
-        env["PGPASSWORD"] = parts.password
-        netloc = parts.netloc.rsplit("@", 1)
-        user = netloc[0].split(":", 1)[0]
-        parts = parts._replace(netloc=f"{user}@{netloc[1]}")
-    return urlunsplit(parts), env
+    if password:
+        env["PGPASSWORD"] = password
+    return url, env
 
 
 def _run(argv: list[str], env: dict[str, str], what: str) -> None:
@@ -66,8 +72,15 @@ def backup(dsn: str, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
     url, env = _split(dsn)
+    major = _server_major(dsn)
     _run(
-        [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={tmp}", f"--dbname={url}"],
+        [
+            _tool("pg_dump", major),
+            "--format=custom",
+            "--no-owner",
+            f"--file={tmp}",
+            f"--dbname={url}",
+        ],
         env,
         "pg_dump",
     )
@@ -96,15 +109,16 @@ def restore(dsn: str, path: Path) -> None:
             f"no backup at {path}", fix="give the file `orion warehouse backup` wrote"
         )
     url, env = _split(dsn)
+    major = _server_major(dsn)
     dump = subprocess.Popen(
-        [_tool("pg_restore"), "--no-owner", "--file=-", str(path)],
+        [_tool("pg_restore", major), "--no-owner", "--file=-", str(path)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
     )
     psql = subprocess.run(
         [
-            _tool("psql"),
+            _tool("psql", major),
             "--quiet",
             "--no-psqlrc",
             "--single-transaction",

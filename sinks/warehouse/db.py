@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import psycopg2
 from psycopg2.extensions import connection as Connection
 
+from orion.database_url import describe
 from sinks.warehouse.exceptions import WarehouseUnavailableError
 
-__all__ = ["connect", "describe"]
-
-
-def describe(dsn: str) -> str:
-    """``host:port/database`` of a libpq URL: safe to log (no user, no password)."""
-    parts = urlsplit(dsn)
-    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
+__all__ = ["connect"]
 
 
 def connect(dsn: str, *, application: str = "orion-warehouse", timeout_s: int = 10) -> Connection:

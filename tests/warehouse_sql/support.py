@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 from psycopg2 import sql
 
+from orion.database_url import with_database
 from orion.settings import OrionSettings
 from producers.simulation import SimulationConfig, simulate
 from sinks.warehouse.tables import columns
@@ -26,8 +26,7 @@ ALL_SOURCES = frozenset({"erp", "crm", "finance", "supplier", "iot"})
 
 
 def dsn_for(settings: OrionSettings, database: str) -> str:
-    parts = urlsplit(settings.database_dsn)
-    return urlunsplit(parts._replace(path="/" + database))
+    return with_database(settings.database_dsn, database)
 
 
 @contextmanager
