@@ -15,7 +15,7 @@ from pathlib import Path
 
 from orion.exceptions import ConfigurationError
 
-__all__ = ["ProcessorConfig", "parse_duration"]
+__all__ = ["ProcessorConfig"]
 
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,120}")
 
@@ -59,6 +59,14 @@ class ProcessorConfig:
     """RocksDB memory per partition's dedup store: half write buffers, half block cache."""
     stall_after_s: float = 30.0
     """A loop phase (other than waiting for records) lasting longer is reported as a stall."""
+    exit_when_stuck_s: float = 300.0
+    """A stall lasting longer stops the worker with status 1, for its supervisor to restart.
+
+    A librdkafka call that never returns (librdkafka #5456: a transactional
+    request to a coordinator that went away) cannot be interrupted from Python;
+    leaving is safe, since nothing uncommitted counts and the restarted worker
+    fences the open transaction. The limit must allow the longest restore of
+    one partition's state."""
     _unique: str = field(default_factory=_unique_instance, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +110,12 @@ class ProcessorConfig:
                 f"store memory must be 4-4096 MiB per partition, got {self.store_memory_mib}",
                 fix="pass e.g. --store-memory 16 (MiB)",
             )
+        if not max(60.0, self.stall_after_s) <= self.exit_when_stuck_s <= 86400:
+            raise ConfigurationError(
+                f"exit-when-stuck must be 60 s to 1 d and more than the stall report"
+                f" ({self.stall_after_s:g} s), got {self.exit_when_stuck_s:g} s",
+                fix="pass e.g. --exit-when-stuck 5m",
+            )
         if self.data_dir.exists() and not self.data_dir.is_dir():
             raise ConfigurationError(
                 f"data dir {self.data_dir} exists and is not a directory",
@@ -118,14 +132,3 @@ class ProcessorConfig:
 
     def transactional_id(self, topic_prefix: str) -> str:
         return f"{self.full_app_id(topic_prefix)}-{self.instance}"
-
-
-def parse_duration(text: str) -> float:
-    """``"7d"``, ``"12h"``, ``"30m"``, ``"90s"``, ``"100ms"`` or plain seconds -> seconds."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|[smhd]?)\s*", text)
-    if m is None:
-        raise ConfigurationError(
-            f"not a duration: {text!r}", fix="use a number with ms, s, m, h or d, e.g. 7d"
-        )
-    unit = {"": 1, "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
-    return float(m.group(1)) * unit

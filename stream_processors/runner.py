@@ -14,7 +14,9 @@ its state from the changelogs and never trusts what a killed process wrote.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,7 +120,22 @@ def build(settings: OrionSettings, config: ProcessorConfig) -> Worker:
         ) from e
     engine = Engine(bootstrap=bootstrap, prefix=prefix, config=config, processor=processor,
                     tracker=tracker, state_dir=directory)  # fmt: skip
-    return Worker(engine, tracker, barriers, Watchdog(engine.phase, config.stall_after_s))
+    watchdog = Watchdog(engine.phase, config.stall_after_s, config.exit_when_stuck_s, exit_stuck)
+    return Worker(engine, tracker, barriers, watchdog)
+
+
+def exit_stuck(phase: str, for_s: float) -> None:
+    """Leave at once with status 1: the engine's thread is inside a call that never returns.
+
+    No clean-up: closing the clients would wait on that call too. Nothing is
+    lost: the open transaction never commits, and the restarted worker fences it.
+    """
+    log.error("worker stuck; exiting for its supervisor to restart it",
+              extra={"phase": phase, "for_s": round(for_s)})  # fmt: skip
+    print(f"error: the worker was stuck {for_s:.0f}s in '{phase}'; exiting with status 1 "
+          "for its supervisor to restart it", file=sys.stderr, flush=True)  # fmt: skip
+    logging.shutdown()
+    os._exit(1)
 
 
 def run(

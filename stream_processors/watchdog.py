@@ -5,7 +5,10 @@ every few seconds. A phase other than waiting for records that lasts longer
 than the limit (a commit that does not return, a restore that hangs, a
 registry that does not answer) is logged once with its name and exported as
 ``orion_processor_stalled_seconds``, which the OrionProcessorStalled alert
-watches, so the lag alert has a cause next to it.
+watches, so the lag alert has a cause next to it. A stall that outlasts the
+exit limit calls ``on_stuck`` (the runner's: log and leave with status 1),
+like a liveness probe would, because the call it is stuck in cannot be
+interrupted from Python.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from stream_processors import metrics
 
@@ -36,9 +40,18 @@ class Phase:
 
 
 class Watchdog:
-    def __init__(self, phase: Phase, limit_s: float, interval_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        phase: Phase,
+        limit_s: float,
+        exit_after_s: float,
+        on_stuck: Callable[[str, float], None],
+        interval_s: float = 5.0,
+    ) -> None:
         self._phase = phase
         self._limit = limit_s
+        self._exit_after = exit_after_s
+        self._on_stuck = on_stuck
         self._interval = interval_s
         self._warned_at: float | None = None
         self._stop = threading.Event()
@@ -65,6 +78,8 @@ class Watchdog:
                 log.warning("worker stalled", extra={"phase": name, "for_s": round(stuck)})
                 self._warned_at = since
             metrics.STALLED.set(stuck)
+            if stuck > self._exit_after:
+                self._on_stuck(name, stuck)
             return stuck
         metrics.STALLED.set(0)
         return 0.0

@@ -12,6 +12,7 @@ import typer
 
 from orion.cli.console import err
 from orion.cli.service import service, stop_on_signals
+from orion.durations import parse_duration
 from orion.exceptions import ConfigurationError
 from orion.settings import load_settings
 
@@ -60,6 +61,10 @@ def process(
         int | None,
         typer.Option(help="RocksDB memory per partition in MiB (4-4096, default 16)"),
     ] = None,
+    exit_when_stuck: Annotated[
+        str | None,
+        typer.Option(help="exit 1 (for a supervisor to restart) when stuck this long, e.g. 5m"),
+    ] = None,
 ) -> None:
     """Validate, repair, deduplicate and dead-letter every raw topic into clean and dlq topics.
 
@@ -70,7 +75,7 @@ def process(
     """
     # The stage package is imported here, not at the top, so that the shared
     # package never depends on a stage at import time.
-    from stream_processors.configuration import ProcessorConfig, parse_duration
+    from stream_processors.configuration import ProcessorConfig
     from stream_processors.engine import stuck
     from stream_processors.exceptions import EngineFatalError
     from stream_processors.runner import Worker, run
@@ -85,6 +90,7 @@ def process(
         session_timeout_s=parse_duration(session_timeout or _env("SESSION_TIMEOUT", "30s")),
         reference_grace_s=parse_duration(reference_grace or _env("REFERENCE_GRACE", "5s")),
         store_memory_mib=_int(store_memory, "STORE_MEMORY", "16", "MiB"),
+        exit_when_stuck_s=parse_duration(exit_when_stuck or _env("EXIT_WHEN_STUCK", "5m")),
     )
     settings = load_settings()
     with service("processor", settings) as endpoint, stop_on_signals() as stop:

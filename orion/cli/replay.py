@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from orion.cli.console import err, out
 from orion.cli.service import service, stop_on_signals
+from orion.durations import parse_timedelta
 from orion.exceptions import ConfigurationError
 from orion.ops import exporter, offsets, sink_offsets
 from orion.settings import OrionSettings, load_settings
@@ -18,16 +18,6 @@ from orion.settings import OrionSettings, load_settings
 replay_app = typer.Typer(
     help="Replay topics: rewind a consumer group, or re-publish.", no_args_is_help=True
 )
-
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_duration(value: str) -> timedelta:
-    match = _DURATION.match(value.strip())
-    if not match:
-        raise ConfigurationError(f"not a duration: {value!r}", fix="use e.g. 90s, 30m, 6h or 2d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 def parse_datetime(value: str) -> datetime:
@@ -96,7 +86,7 @@ def replay_kafka(
     settings = load_settings()
     target = offsets.ResetTarget(
         to_datetime=parse_datetime(to_datetime) if to_datetime else None,
-        by_duration=parse_duration(by_duration) if by_duration else None,
+        by_duration=parse_timedelta(by_duration) if by_duration else None,
         to_offset=to_offset,
         to_earliest=to_earliest,
     )

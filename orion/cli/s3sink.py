@@ -12,7 +12,6 @@ depends on a stage at import time.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated
 
 import typer
@@ -28,13 +27,12 @@ from rich.table import Table
 from orion.catalog import entities
 from orion.cli.console import err, out
 from orion.cli.service import service, stop_on_signals
+from orion.durations import parse_timedelta
 from orion.exceptions import ConfigurationError
 from orion.metrics import Heartbeat
 from orion.settings import load_settings
 
 sink_app = typer.Typer(help="Sinks that consume the pipeline's topics.", no_args_is_help=True)
-
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dh])\s*$")
 
 
 def parse_topics(value: str | None, prefix: str = "") -> tuple[str, ...]:
@@ -45,15 +43,6 @@ def parse_topics(value: str | None, prefix: str = "") -> tuple[str, ...]:
     if not topics:
         raise ConfigurationError("--topics is empty", fix="name at least one topic")
     return topics
-
-
-def parse_age(value: str) -> dt.timedelta:
-    """``30d`` or ``12h``."""
-    m = _AGE.match(value)
-    if m is None:
-        raise ConfigurationError(f"not an age: {value!r}", fix="use days or hours, e.g. 30d or 12h")
-    n = float(m[1])
-    return dt.timedelta(days=n) if m[2] == "d" else dt.timedelta(hours=n)
 
 
 def parse_date(value: str, option: str) -> dt.date:
@@ -142,7 +131,7 @@ def archive(
     from sinks.s3.storage import S3Storage, s3_client
 
     settings = load_settings()
-    cutoff = dt.datetime.now(dt.UTC).date() - parse_age(older_than)
+    cutoff = dt.datetime.now(dt.UTC).date() - parse_timedelta(older_than)
     storage = S3Storage(s3_client(settings, timeout_s=60), settings.s3_bucket)
     try:
         storage.check_bucket()

@@ -359,9 +359,9 @@ class Engine:
         split = [p for p in numbers if any((t, p) not in got for t in self.raw_topics)]
         if split:  # cannot happen with the range assignor and equal partition counts
             log.error("assignment is not co-partitioned", extra={"partitions": split})
-        self.phase.at("restoring state")
         for p in numbers:
             if p not in self.states:
+                self.phase.at(f"restoring partition {p}")  # one stall clock per partition
                 self.states[p] = self._restore(p)
         self.assigned = True
         log.info("partitions assigned", extra={"partitions": numbers})
@@ -381,7 +381,7 @@ class Engine:
                 continue
             self._standby[p] = (state, ends)
         log.info(
-            "partitions revoked", extra={"partitions": sorted(tp.partition for tp in partitions)}
+            "partitions revoked", extra={"partitions": sorted({tp.partition for tp in partitions})}
         )
 
     def _on_lost(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:

@@ -1,4 +1,4 @@
-"""ProcessorConfig validation, worker identity, and parse_duration."""
+"""ProcessorConfig validation and worker identity."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from orion.exceptions import ConfigurationError
-from stream_processors.configuration import ProcessorConfig, parse_duration
+from stream_processors.configuration import ProcessorConfig
 
 
 @pytest.mark.parametrize(
@@ -58,21 +58,6 @@ def test_boundary_values_are_accepted(tmp_path: Path) -> None:
         session_timeout_s=6, reference_grace_s=0, store_memory_mib=4096,
     )  # fmt: skip
     assert config.full_app_id("p.") == "p.orion-processor"
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("100ms", 0.1), ("7d", 604_800.0), ("90s", 90.0), ("2.5h", 9_000.0), ("30m", 1_800.0),
-     ("30", 30.0), (" 5 s ", 5.0)],
-)  # fmt: skip
-def test_parse_duration(text: str, seconds: float) -> None:
-    assert parse_duration(text) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("text", ["", "7w", "-5s", "abc", ".5s", "1e3", "5 sec"])
-def test_parse_duration_refuses_what_is_not_a_duration(text: str) -> None:
-    with pytest.raises(ConfigurationError, match="not a duration"):
-        parse_duration(text)
 
 
 def test_default_instance_is_host_and_pid_unique_per_process(tmp_path: Path) -> None:
