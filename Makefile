@@ -40,8 +40,8 @@ test: deps
 # Static checks only: lint needs no running service.
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check orion producers stream_processors sinks tests bench
-	$(BIN)/mypy orion producers stream_processors sinks tests bench
+	$(BIN)/ruff format --check orion orionctl producers stream_processors sinks tests bench
+	$(BIN)/mypy orion orionctl producers stream_processors sinks tests bench
 
 check: lint stack-up
 	$(BIN)/orion schemas check  # every .avsc BACKWARD-compatible with the registry

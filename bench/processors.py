@@ -70,7 +70,7 @@ def namespace(bootstrap: str) -> str:
 
 def produce(prefix: str, events: int, *extra: str) -> None:
     env = {**os.environ, "ORION_TOPIC_PREFIX": prefix}
-    subprocess.run([sys.executable, "-m", "orion", "produce", "--events", str(events), "--seed",
+    subprocess.run([sys.executable, "-m", "orionctl", "produce", "--events", str(events), "--seed",
                     "1", *(extra or ("--max-rate",))], env=env, check=True,
                    capture_output=True)  # fmt: skip
 
@@ -132,7 +132,7 @@ class Worker:
         env = {**os.environ, "ORION_TOPIC_PREFIX": self.prefix,
                "ORION_METRICS_PORT": str(self.port)}  # fmt: skip
         data = tempfile.mkdtemp(prefix="bench-proc-")
-        cmd = [sys.executable, "-m", "orion", "process", "--data-dir", data,
+        cmd = [sys.executable, "-m", "orionctl", "process", "--data-dir", data,
                "--app-id", self.app_id]  # fmt: skip
         self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)  # fmt: skip
@@ -276,7 +276,7 @@ def section_live(args: argparse.Namespace) -> None:
     events = int(args.live_rate * args.live_seconds)
     most = 0.0
     env = {**os.environ, "ORION_TOPIC_PREFIX": prefix}
-    producer = subprocess.Popen([sys.executable, "-m", "orion", "produce", "--events",
+    producer = subprocess.Popen([sys.executable, "-m", "orionctl", "produce", "--events",
                                  str(events), "--rate", str(args.live_rate), "--seed", "1"],
                                 env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)  # fmt: skip

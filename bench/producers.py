@@ -17,8 +17,8 @@ import time
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from orion.settings import load_settings
-from orion.stack.config import load_stack_config
-from orion.stack.kafka import Kafka
+from orionctl.stack.config import load_stack_config
+from orionctl.stack.kafka import Kafka
 
 PERF_TOPIC = "bench.producer-performance"
 
@@ -101,7 +101,9 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     subprocess.run(
-        [sys.executable, "-m", "orion", "topics", "create"], check=True, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "orionctl", "topics", "create"],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     ours, size, samples = run_orion(args.events)
     theirs = run_perf(args.events, int(size), settings.kafka_bootstrap)

@@ -1,8 +1,10 @@
-"""Shared package of the Orion Motors finance event pipeline.
+"""The shared core of the Orion Motors finance event pipeline.
 
-Settings, Kafka client factory, Avro serde, metrics, logging, the local
-stack and the ``orion`` CLI live here. The stage packages (``producers``,
-``stream_processors``, ``sinks``) import this package and never each other.
+Settings, the entity catalog, Avro serde and the registry client, metrics,
+logging, exceptions and dead-letter reasons. The stage packages
+(``producers``, ``stream_processors``, ``sinks``) import it and never each
+other; it imports no stage and nothing of ``orionctl`` (the CLI, demo, local
+stack and operator tools that sit above the stages).
 """
 
 __all__ = ["__version__"]

@@ -1,6 +1,6 @@
 """Prometheus metrics of the stream processors (``orion_processor_*``).
 
-Served by the ``orion process`` command through :func:`orion.cli.service.service`.
+Served by the ``orion process`` command through :func:`orionctl.cli.service.service`.
 Every per-record counter's ``topic`` label is the raw topic the record was read
 from (under the topic prefix), so rates of different counters divide by topic
 (the dead-letter-rate alert does).

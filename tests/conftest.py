@@ -18,8 +18,8 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from psycopg2 import sql
 
 from orion.settings import OrionSettings, load_settings
-from orion.stack import manager
-from orion.stack.config import StackConfig, load_stack_config
+from orionctl.stack import manager
+from orionctl.stack.config import StackConfig, load_stack_config
 
 
 def unique(prefix: str) -> str:

@@ -18,7 +18,7 @@ class OrionProcess:
         self.log_path = Path(log_path)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed by kill()/terminate()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "orion", *args],
+            [sys.executable, "-m", "orionctl", *args],
             stdout=self._log,
             stderr=self._log,
             env={**os.environ, "ORION_LOG_LEVEL": "WARNING", **env},

@@ -1,7 +1,7 @@
 """Prometheus metrics of the warehouse loader (``orion_warehouse_*``).
 
 Defined once per process in prometheus-client's default registry, which the
-service endpoint (:func:`orion.cli.service.service`) serves on /metrics.
+service endpoint (:func:`orionctl.cli.service.service`) serves on /metrics.
 """
 
 from __future__ import annotations

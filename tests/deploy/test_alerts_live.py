@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from orion.settings import OrionSettings
-from orion.stack.config import StackConfig
+from orionctl.stack.config import StackConfig
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "orion", *args],
+            [sys.executable, "-m", "orionctl", *args],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -47,7 +47,7 @@ def test_lag_alert_fires_when_a_sink_is_stopped_while_producers_run(
     group = topic_namespace + "orion-s3-sink"
     # The sink runs once so its group has offsets, then stops.
     produce = subprocess.run(
-        [sys.executable, "-m", "orion", "produce", "--events", "2000", "--max-rate"],
+        [sys.executable, "-m", "orionctl", "produce", "--events", "2000", "--max-rate"],
         env=env,
         capture_output=True,
         timeout=120,
@@ -58,7 +58,7 @@ def test_lag_alert_fires_when_a_sink_is_stopped_while_producers_run(
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         out = subprocess.run(
-            [sys.executable, "-m", "orion", "lag", "--group", group],
+            [sys.executable, "-m", "orionctl", "lag", "--group", group],
             env=env,
             capture_output=True,
             text=True,

@@ -14,8 +14,8 @@ import pytest
 import typer.main
 import yaml
 
-from orion.cli.main import app
 from orion.settings import ENDPOINT_VARIABLES, OrionSettings
+from orionctl.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

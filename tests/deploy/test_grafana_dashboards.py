@@ -16,9 +16,9 @@ import httpx
 import psycopg2
 import pytest
 
-from orion.demo import run_demo
 from orion.settings import OrionSettings
-from orion.stack.config import StackConfig
+from orionctl.demo import run_demo
+from orionctl.stack.config import StackConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
@@ -70,7 +70,7 @@ def test_every_panel_returns_data_while_the_pipeline_runs(
         # Bounded producer runs leave no live series: keep one producing while we look.
         env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_DATABASE_URL": dsn}
         producer = subprocess.Popen(
-            [sys.executable, "-m", "orion", "produce", "--rate", "200", "--seed", "8"],
+            [sys.executable, "-m", "orionctl", "produce", "--rate", "200", "--seed", "8"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 def produce(prefix: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ORION_TOPIC_PREFIX": prefix}
     return subprocess.run(
-        [sys.executable, "-m", "orion", "produce", *args],
+        [sys.executable, "-m", "orionctl", "produce", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -187,7 +187,7 @@ def test_bad_input_exits_quickly_with_a_message(
 ) -> None:
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "orion", "produce", *args],
+        [sys.executable, "-m", "orionctl", "produce", *args],
         env={**os.environ, "ORION_TOPIC_PREFIX": topic_namespace, **env},
         capture_output=True,
         text=True,

@@ -215,7 +215,7 @@ def assert_exactly_once(
 
 def sink_entry() -> list[str]:
     """The ``orion`` command, through its own entry point."""
-    return [sys.executable, "-m", "orion"]
+    return [sys.executable, "-m", "orionctl"]
 
 
 def orion_cli(

@@ -44,7 +44,7 @@ class Worker:
         self._log = log.open("ab")
         args = ["--data-dir", str(data_dir)] + (["--instance-id", instance] if instance else [])
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "orion", "process", *args],
+            [sys.executable, "-m", "orionctl", "process", *args],
             env=env,
             stdout=self._log,
             stderr=self._log,

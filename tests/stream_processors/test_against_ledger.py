@@ -22,8 +22,8 @@ import pytest
 from confluent_kafka import Producer
 
 from orion.settings import OrionSettings
-from orion.stack import manager
-from orion.stack.config import StackConfig
+from orionctl.stack import manager
+from orionctl.stack.config import StackConfig
 from tests.stream_processors.conftest import Worker, wait_processed, wait_until_done
 from tests.stream_processors.scoring import read_topics, score
 
@@ -35,7 +35,7 @@ Workers = Callable[..., Worker]
 
 def produce(prefix: str, ledger: Path, seed: int, events: int = EVENTS) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "orion", "produce", "--events", str(events), "--max-rate",
+        [sys.executable, "-m", "orionctl", "produce", "--events", str(events), "--max-rate",
          "--seed", str(seed), "--ledger", str(ledger)],
         env={**os.environ, "ORION_TOPIC_PREFIX": prefix},
         capture_output=True, text=True, timeout=300, check=False,
@@ -169,7 +169,7 @@ def test_bad_settings_stop_at_start_up(topic_namespace: str) -> None:
         ([], {"ORION_KAFKA_BOOTSTRAP": "127.0.0.1:1"}, "did not answer"),
     ):
         result = subprocess.run(
-            [sys.executable, "-m", "orion", "process", *args],
+            [sys.executable, "-m", "orionctl", "process", *args],
             env={**os.environ, "ORION_TOPIC_PREFIX": topic_namespace, **env},
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip

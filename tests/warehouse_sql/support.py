@@ -88,7 +88,7 @@ def cli_entry() -> list[str]:
     """The ``orion`` command, through its own entry point."""
     import sys
 
-    return [sys.executable, "-m", "orion"]
+    return [sys.executable, "-m", "orionctl"]
 
 
 def migrated(dsn: str) -> str:

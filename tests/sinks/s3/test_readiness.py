@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orion.stack.config import StackConfig
+from orionctl.stack.config import StackConfig
 from tests.orion_process import OrionProcess
 
 pytestmark = pytest.mark.integration

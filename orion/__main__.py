@@ -1,3 +1,0 @@
-from orion.cli.main import main
-
-main()

@@ -1,0 +1,3 @@
+from orionctl.cli.main import main
+
+main()

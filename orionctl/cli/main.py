@@ -1,0 +1,51 @@
+"""Entry point of the ``orion`` command.
+
+Errors the product raises on purpose (:class:`~orion.exceptions.OrionError`)
+print one message with its fix and exit 1, without a traceback; anything else
+is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from orion.exceptions import OrionError
+from orionctl.cli import admin, s3sink, stack, warehouse
+from orionctl.cli.console import err
+from orionctl.cli.demo import demo
+from orionctl.cli.process import process
+from orionctl.cli.produce import produce
+from orionctl.cli.replay import lag, replay_app
+
+app = typer.Typer(
+    name="orion",
+    help="Orion Motors finance event pipeline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(stack.app, name="stack")
+app.add_typer(admin.topics_app, name="topics")
+app.add_typer(admin.schemas_app, name="schemas")
+app.command()(produce)
+app.command()(process)
+app.command()(lag)
+app.add_typer(replay_app, name="replay")
+app.add_typer(s3sink.sink_app, name="sink")
+app.command("archive")(s3sink.archive)
+replay_app.command("archive")(s3sink.replay_archive)
+app.add_typer(warehouse.warehouse_app, name="warehouse")
+s3sink.sink_app.command("warehouse")(warehouse.sink_warehouse)
+app.command()(warehouse.report)
+app.command()(demo)
+
+
+def main() -> None:
+    # Usage errors are typer's to report (exit 2); our own errors come out of the
+    # standalone app as exceptions and end here.
+    try:
+        app()
+    except OrionError as e:
+        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+        sys.exit(1)

@@ -1,0 +1,196 @@
+"""``orion warehouse migrate|status|backup|restore``, ``orion sink warehouse``, ``orion report``.
+
+Thin wrappers over :mod:`sinks.warehouse`; the stage package is imported
+inside each command, so the shared package never depends on a stage at
+import time. ``python -m orionctl.cli.warehouse`` runs these commands on their
+own (tests use it until they are wired into ``orion``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from orion.metrics import Heartbeat
+from orion.settings import load_settings
+from orionctl.cli.console import err, out
+from orionctl.cli.service import service, stop_on_signals
+
+warehouse_app = typer.Typer(
+    help="The PostgreSQL warehouse: schema and backups.", no_args_is_help=True
+)
+
+
+@warehouse_app.command("migrate")
+def migrate() -> None:
+    """Apply the pending warehouse_sql/ migrations, each once, in order."""
+    from sinks.warehouse.migrations import migrate as apply
+
+    applied = apply(load_settings().database_dsn)
+    for name in applied:
+        out.print(f"applied {name}")
+    out.print(
+        f"{len(applied)} migration(s) applied" if applied else "warehouse schema is up to date"
+    )
+
+
+@warehouse_app.command("status")
+def status() -> None:
+    """Show each migration file and whether the database has it (applied, pending, changed)."""
+    from sinks.warehouse.db import connect
+    from sinks.warehouse.migrations import status as states
+
+    conn = connect(load_settings().database_dsn)
+    try:
+        table = Table(title="warehouse migrations")
+        for col in ("version", "file", "state"):
+            table.add_column(col)
+        for s in states(conn):
+            table.add_row(f"{s.version:04d}", s.name, s.state)
+        out.print(table)
+    finally:
+        conn.close()
+
+
+@warehouse_app.command("backup")
+def backup(
+    path: Annotated[Path, typer.Argument(help="file to write (pg_dump custom format)")],
+) -> None:
+    """Dump the warehouse database to PATH."""
+    from sinks.warehouse.backup import backup as dump
+
+    written = dump(load_settings().database_dsn, path)
+    out.print(f"backup written to {written} ({written.stat().st_size} bytes)")
+
+
+@warehouse_app.command("restore")
+def restore(path: Annotated[Path, typer.Argument(help="a file `warehouse backup` wrote")]) -> None:
+    """Restore PATH over the warehouse database (its objects are replaced, all or nothing)."""
+    from sinks.warehouse.backup import restore as load
+
+    load(load_settings().database_dsn, path)
+    out.print(f"restored {path}")
+
+
+def sink_warehouse(
+    topics: Annotated[
+        str | None, typer.Option(help="comma-separated clean topics (default: every clean.*)")
+    ] = None,
+    group: Annotated[
+        str, typer.Option(help="consumer group (put under ORION_TOPIC_PREFIX)")
+    ] = "orion-warehouse-sink",
+    instance_id: Annotated[
+        str | None, typer.Option(help="static group member id (e.g. the pod name): fast restarts")
+    ] = None,
+    max_records: Annotated[int, typer.Option(min=1, help="commit a batch at N records")] = 5000,
+    max_wait: Annotated[
+        float, typer.Option(min=0.01, help="commit a batch S seconds after its first record")
+    ] = 2.0,
+) -> None:
+    """Load the clean topics into the warehouse, exactly once, until stopped."""
+    from sinks.warehouse import run_warehouse_sink
+    from sinks.warehouse.configuration import WarehouseSinkConfig, clean_topics
+
+    settings = load_settings()
+    chosen = (
+        tuple(t.strip() for t in topics.split(",") if t.strip())
+        if topics
+        else clean_topics(settings.topic_prefix)
+    )
+    config = WarehouseSinkConfig(
+        topics=chosen,
+        topic_prefix=settings.topic_prefix,
+        group=settings.topic_prefix + group,
+        instance_id=instance_id,
+        max_records=max_records,
+        max_wait_s=max_wait,
+    )
+    with service("sink-warehouse", settings) as endpoint, stop_on_signals() as stop:
+        err.print(
+            f"warehouse sink: {len(config.topics)} topic(s), "
+            f"metrics on http://{endpoint.address}/metrics"
+        )
+        heartbeat = Heartbeat()
+        endpoint.set_readiness(heartbeat.ready)
+        stats = run_warehouse_sink(settings, config, stop, heartbeat)
+    out.print(
+        f"loaded {stats.records} records in {stats.batches} batches, "
+        f"{stats.rejected} rejected, {stats.skipped} tombstones skipped"
+    )
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, dt.date | dt.datetime):
+        return v.isoformat()
+    return v
+
+
+def report(
+    question: Annotated[
+        str | None, typer.Option(help="one question by name (default: all)")
+    ] = None,
+    output: Annotated[Format, typer.Option("--format", help="table, json or csv")] = Format.table,
+    limit: Annotated[int, typer.Option(min=1, help="rows per question")] = 20,
+    list_only: Annotated[bool, typer.Option("--list", help="list the questions only")] = False,
+) -> None:
+    """Answer the finance department's questions from the analytics views."""
+    from sinks.warehouse.db import connect
+    from sinks.warehouse.migrations import require_current
+    from sinks.warehouse.report import answer, find, questions
+
+    conn = connect(load_settings().database_dsn, application="orion-report")
+    try:
+        require_current(conn)
+        chosen = [find(conn, question)] if question else questions(conn)
+        if list_only:
+            for q in chosen:
+                out.print(f"{q.name}: {q.title}", highlight=False)
+            return
+        answers = [answer(conn, q, limit) for q in chosen]
+    finally:
+        conn.close()
+    if output is Format.json:
+        doc = {
+            a.question.name: {
+                "title": a.question.title,
+                "rows": [{c: _plain(v) for c, v in zip(a.columns, r, strict=True)} for r in a.rows],
+            }
+            for a in answers
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    elif output is Format.csv:
+        writer = csv.writer(sys.stdout)
+        for a in answers:
+            writer.writerow([f"# {a.question.name}: {a.question.title}"])
+            writer.writerow(a.columns)
+            writer.writerows([[_plain(v) for v in r] for r in a.rows])
+    else:
+        for a in answers:
+            table = Table(title=f"{a.question.title} [dim]({a.question.name})[/]")
+            for c in a.columns:
+                table.add_column(c, justify="right" if _numeric(a, c) else "left")
+            for r in a.rows:
+                table.add_row(*("" if v is None else str(_plain(v)) for v in r))
+            out.print(table)
+
+
+def _numeric(a: Any, column: str) -> bool:
+    i = a.columns.index(column)
+    return any(isinstance(r[i], int | float | Decimal) for r in a.rows)

@@ -1,0 +1,194 @@
+"""Consumer-group offsets: read them, measure lag, and plan or apply a rewind.
+
+A rewind is always planned first (current and new offset per partition) and
+applied only on request, and never while the group has active members: a
+running consumer would overwrite the new offsets with its own next commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
+
+from orion.exceptions import ConfigurationError, OrionError, ServiceUnavailableError
+
+TIMEOUT_S = 15.0
+EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
+LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class PartitionOffsets:
+    group: str
+    topic: str
+    partition: int
+    committed: int | None  # None: the group never committed here
+    end: int
+
+    @property
+    def lag(self) -> int:
+        return self.end - (self.committed if self.committed is not None else 0)
+
+
+@dataclass(frozen=True)
+class ResetTarget:
+    """Exactly one way to choose the new offsets."""
+
+    to_datetime: datetime | None = None
+    by_duration: timedelta | None = None
+    to_offset: int | None = None
+    to_earliest: bool = False
+
+    def __post_init__(self) -> None:
+        chosen = [self.to_datetime, self.by_duration, self.to_offset, self.to_earliest or None]
+        if sum(x is not None for x in chosen) != 1:
+            raise ConfigurationError(
+                "choose exactly one of --to-datetime, --by-duration, --to-offset, --to-earliest"
+            )
+
+
+@dataclass(frozen=True)
+class PlannedReset:
+    topic: str
+    partition: int
+    current: int | None
+    new: int
+
+
+class ActiveGroupError(OrionError):
+    """The group has members; its offsets cannot be changed safely now."""
+
+
+@cache
+def _admin(bootstrap: str) -> AdminClient:
+    # One client per process and broker: a client that is garbage collected while
+    # its futures are pending never completes them.
+    return AdminClient({"bootstrap.servers": bootstrap})
+
+
+def _wait(future: Any, what: str, bootstrap: str) -> Any:
+    try:
+        return future.result(timeout=TIMEOUT_S)
+    except KafkaException as e:
+        raise ServiceUnavailableError(
+            f"{what} failed on {bootstrap}: {e}", fix="check that Kafka runs (`orion stack status`)"
+        ) from e
+
+
+def groups(bootstrap: str) -> list[str]:
+    result = _wait(
+        _admin(bootstrap).list_consumer_groups(request_timeout=TIMEOUT_S),
+        "listing consumer groups",
+        bootstrap,
+    )
+    return sorted(g.group_id for g in result.valid)
+
+
+def committed_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int | None]:
+    admin = _admin(bootstrap)
+    futures = admin.list_consumer_group_offsets(
+        [ConsumerGroupTopicPartitions(group)], request_timeout=TIMEOUT_S
+    )
+    result = _wait(futures[group], f"reading offsets of {group}", bootstrap)
+    return {
+        (tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None)
+        for tp in result.topic_partitions
+    }
+
+
+def list_offsets(
+    bootstrap: str, partitions: list[tuple[str, int]], spec: OffsetSpec
+) -> dict[tuple[str, int], int]:
+    if not partitions:
+        return {}
+    futures = _admin(bootstrap).list_offsets(
+        {TopicPartition(t, p): spec for t, p in partitions}, request_timeout=TIMEOUT_S
+    )
+    return {
+        (tp.topic, tp.partition): _wait(f, "listing offsets", bootstrap).offset
+        for tp, f in futures.items()
+    }
+
+
+def topic_partitions(bootstrap: str, topics: list[str]) -> list[tuple[str, int]]:
+    meta = _admin(bootstrap).list_topics(timeout=TIMEOUT_S)
+    missing = [t for t in topics if t not in meta.topics]
+    if missing:
+        raise ConfigurationError(
+            f"no such topic(s): {', '.join(missing)}",
+            fix="check the names with `orion lag` or create them",
+        )
+    return [(t, p) for t in topics for p in sorted(meta.topics[t].partitions)]
+
+
+def lag(bootstrap: str, group: str) -> list[PartitionOffsets]:
+    committed = committed_offsets(bootstrap, group)
+    ends = list_offsets(bootstrap, sorted(committed), LATEST)
+    return [
+        PartitionOffsets(group, t, p, committed[(t, p)], ends[(t, p)]) for t, p in sorted(committed)
+    ]
+
+
+def active_members(bootstrap: str, group: str) -> int:
+    futures = _admin(bootstrap).describe_consumer_groups([group], request_timeout=TIMEOUT_S)
+    return len(_wait(futures[group], f"describing {group}", bootstrap).members)
+
+
+def plan_reset(
+    bootstrap: str,
+    group: str,
+    topics: list[str] | None,
+    target: ResetTarget,
+    committed: dict[tuple[str, int], int | None] | None = None,
+) -> list[PlannedReset]:
+    """Where each partition of ``topics`` (default: those the group committed) would move.
+
+    ``committed`` replaces the group's Kafka offsets for a sink that keeps its
+    own (see :mod:`orionctl.ops.sink_offsets`).
+    """
+    if committed is None:
+        committed = committed_offsets(bootstrap, group)
+    parts = topic_partitions(bootstrap, topics) if topics else sorted(committed)
+    if not parts:
+        raise ConfigurationError(
+            f"group {group!r} has no committed offsets", fix="name the topics with --topics"
+        )
+    earliest = list_offsets(bootstrap, parts, EARLIEST)
+    latest = list_offsets(bootstrap, parts, LATEST)
+    if target.to_earliest:
+        new = earliest
+    elif target.to_offset is not None:
+        new = {tp: min(max(target.to_offset, earliest[tp]), latest[tp]) for tp in parts}
+    else:
+        when = target.to_datetime or datetime.now(UTC) - (target.by_duration or timedelta())
+        by_time = list_offsets(
+            bootstrap, parts, OffsetSpec.for_timestamp(int(when.timestamp() * 1000))
+        )
+        # -1: no record at or after that time, so the partition moves to its end.
+        new = {tp: (o if o >= 0 else latest[tp]) for tp, o in by_time.items()}
+    return [PlannedReset(t, p, committed.get((t, p)), new[(t, p)]) for t, p in parts]
+
+
+def ensure_inactive(bootstrap: str, group: str) -> None:
+    """ActiveGroupError when ``group`` has members: their next commit would undo a rewind."""
+    members = active_members(bootstrap, group)
+    if members:
+        raise ActiveGroupError(
+            f"group {group!r} has {members} active member(s); offsets were not changed",
+            fix="stop its consumers (e.g. the sink's service), then run the command again",
+        )
+
+
+def apply_reset(bootstrap: str, group: str, plan: list[PlannedReset]) -> None:
+    """Commit the planned offsets for ``group``; refuses while the group has members."""
+    ensure_inactive(bootstrap, group)
+    request = ConsumerGroupTopicPartitions(
+        group, [TopicPartition(r.topic, r.partition, r.new) for r in plan]
+    )
+    futures = _admin(bootstrap).alter_consumer_group_offsets([request], request_timeout=TIMEOUT_S)
+    _wait(futures[group], f"changing offsets of {group}", bootstrap)

@@ -1,0 +1,207 @@
+"""Apache Kafka 4.x in KRaft mode: one combined broker and controller node.
+
+Jars come from Maven Central through ``mvn dependency:copy-dependencies``; no
+tarball download is needed. Topic auto-creation is off: the project creates
+its topics with explicit partitions, retention and compaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+from orionctl.stack.component import Component
+from orionctl.stack.install import cached_install, require_java, require_tool, run_step
+
+KAFKA_VERSION = "4.1.1"
+LOG4J_VERSION = "2.24.3"
+SLF4J_VERSION = "2.0.17"
+
+_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.orion.stack</groupId><artifactId>kafka-runtime</artifactId>
+  <version>1</version><packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId>
+      <version>{kafka}</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId>
+      <version>{kafka}</version></dependency>
+    <!-- direct, so it wins over the slf4j 1.x that arrives transitively:
+         log4j-slf4j2-impl binds only to the 2.x API -->
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId>
+      <version>{slf4j}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId>
+      <version>{log4j}</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId>
+      <version>{log4j}</version></dependency>
+  </dependencies>
+</project>
+"""
+
+_LOG4J2 = """status = error
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.apache.name = org.apache.kafka
+logger.apache.level = WARN
+logger.statechange.name = state.change.logger
+logger.statechange.level = WARN
+logger.cluster.name = kafka.cluster
+logger.cluster.level = WARN
+logger.log.name = kafka.log
+logger.log.level = WARN
+"""
+
+# librdkafka logs every refused connection while the broker starts; the probe
+# only needs yes or no, and the broker's own log says why.
+_QUIET = logging.getLogger("orion.stack.probe")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+
+MAVEN_FIX = "install Maven (apt-get install -y maven) and make sure Maven Central is reachable"
+
+
+def new_cluster_id() -> str:
+    """A random KRaft cluster id that cannot be read as a command-line option.
+
+    Kafka ids are 16 random bytes in URL-safe base64, whose alphabet includes
+    ``-``. One id in 64 starts with it, and ``kafka-storage format`` then takes
+    the id for an option and stops ("expected one argument"). Kafka's own
+    ``Uuid.randomUuid`` draws again in that case; so does this.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+class Kafka(Component):
+    name = "kafka"
+    port_variable = "ORION_STACK_KAFKA_PORT"
+
+    @property
+    def install_dir(self) -> Path:
+        return self.cfg.cache_dir / f"kafka-{KAFKA_VERSION}"
+
+    @property
+    def log_dirs(self) -> Path:
+        return self.home / "logs"
+
+    def ports(self) -> list[int]:
+        return [self.cfg.kafka_port, self.cfg.kafka_controller_port]
+
+    def endpoint(self) -> str:
+        return f"{self.cfg.host}:{self.cfg.kafka_port}"
+
+    def install(self) -> None:
+        require_java(self.name)
+        mvn = require_tool(self.name, "mvn", fix=MAVEN_FIX)
+
+        def build(tmp: Path) -> None:
+            (tmp / "pom.xml").write_text(
+                _POM.format(kafka=KAFKA_VERSION, slf4j=SLF4J_VERSION, log4j=LOG4J_VERSION)
+            )
+            run_step(
+                self.name,
+                [
+                    mvn,
+                    "-B",
+                    "-q",
+                    "dependency:copy-dependencies",
+                    f"-DoutputDirectory={tmp / 'libs'}",
+                ],
+                cwd=tmp,
+                fix=MAVEN_FIX,
+            )
+
+        cached_install(self.install_dir, build, component=self.name)
+
+    def _classpath(self) -> str:
+        return str(self.install_dir / "libs" / "*")
+
+    def initialise(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        cfg = self.cfg
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.bootstrap.servers": f"{cfg.host}:{cfg.kafka_controller_port}",
+            "listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port},"
+            f"CONTROLLER://{cfg.host}:{cfg.kafka_controller_port}",
+            "advertised.listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "log.dirs": str(self.log_dirs),
+            "num.partitions": "6",
+            "auto.create.topics.enable": "false",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "12",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "12",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "log.retention.hours": "168",
+        }
+        (self.home / "server.properties").write_text(
+            "".join(f"{k}={v}\n" for k, v in props.items())
+        )
+        (self.home / "log4j2.properties").write_text(_LOG4J2)
+        if not (self.log_dirs / "meta.properties").is_file():
+            cluster_id = new_cluster_id()
+            run_step(
+                self.name,
+                [
+                    "java",
+                    "-cp",
+                    self._classpath(),
+                    "kafka.tools.StorageTool",
+                    "format",
+                    f"--cluster-id={cluster_id}",
+                    "-c",
+                    str(self.home / "server.properties"),
+                    "--standalone",
+                ],
+                cwd=self.home,
+                fix=f"delete {self.log_dirs} (its storage could not be formatted) and retry",
+            )
+
+    def argv(self) -> list[str]:
+        return [
+            "java",
+            "-Xms256m",
+            f"-Xmx{self.cfg.kafka_heap}",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+            "-cp",
+            self._classpath(),
+            "kafka.Kafka",
+            str(self.home / "server.properties"),
+        ]
+
+    def healthy(self) -> bool:
+        from confluent_kafka.admin import AdminClient
+
+        conf: dict[str, Any] = {
+            "bootstrap.servers": self.endpoint(),
+            "socket.timeout.ms": 2000,
+            "logger": _QUIET,
+        }
+        admin = AdminClient(conf)
+        try:
+            meta = admin.list_topics(timeout=2)
+        except Exception:  # the probe's only job is yes/no; the log says why
+            return False
+        return bool(meta.brokers)
