@@ -1,4 +1,4 @@
-"""The topic and schema catalog, read from the ``.avsc`` files.
+"""The topic and schema catalog, and each entity's facts, read from the ``.avsc`` files.
 
 ``schemas/avro/raw/<domain>.<entity>.avsc`` defines topic
 ``raw.<domain>.<entity>``; its strict twin under ``clean/`` defines
@@ -6,6 +6,19 @@
 bytes of rejected records and has no schema. An entity is master data when
 its schema carries ``updated_at`` and ``operation``. Nothing here restates a
 schema: Python reads the files.
+
+What Avro types cannot say, the clean schema says in extra attributes (the
+Avro spec allows them; parsers and the registry keep them), declared once and
+read by every stage:
+
+- on the record, ``orion.partition_key`` (the Kafka message key: what
+  co-partitions an entity with what it references) and
+  ``orion.business_key`` (the fields that identify one row: the warehouse's
+  natural key);
+- on a field, ``orion.references`` (the stem of the entity whose key it
+  holds), ``orion.kind`` (``email``, ``phone``, ``vin`` or ``text``: how it is
+  repaired and validated, and how the simulator damages it) and
+  ``orion.range`` (``[low, high]``, its physical bounds).
 """
 
 from __future__ import annotations
@@ -23,15 +36,30 @@ from orion.exceptions import SchemaError
 
 SCHEMA_ROOT = Path(__file__).resolve().parents[1] / "schemas" / "avro"
 LAYERS = ("raw", "clean")
+ENVELOPE = ("event_id", "event_type", "source_system", "event_time", "produced_at")
+"""Fields every event carries, before its business fields."""
+MASTER_ENVELOPE = ("updated_at", "operation")
+"""Fields master data carries on top: when the source changed it, and how."""
+KINDS = frozenset({"email", "phone", "vin", "text"})
 
 
 @dataclass(frozen=True)
 class Entity:
-    """One business entity and its three topics."""
+    """One business entity, its three topics, and its facts from the clean schema."""
 
     domain: str
     name: str
     master: bool
+    partition_key: str = ""
+    business_key: tuple[str, ...] = ()
+    references: tuple[tuple[str, str], ...] = ()
+    """(field, referent stem): the field holds the referent's partition key."""
+    kinds: tuple[tuple[str, str], ...] = ()
+    """(field, kind), kind one of :data:`KINDS`."""
+    ranges: tuple[tuple[str, float, float], ...] = ()
+    """(field, low, high): physical bounds."""
+    root: Path = SCHEMA_ROOT
+    """The schema folder it was read from (another one in tests)."""
 
     @property
     def stem(self) -> str:
@@ -42,7 +70,11 @@ class Entity:
         return f"{layer}.{self.stem}"
 
     def schema_path(self, layer: str) -> Path:
-        return SCHEMA_ROOT / layer / f"{self.stem}.avsc"
+        return self.root / layer / f"{self.stem}.avsc"
+
+    def of_kind(self, kind: str) -> tuple[str, ...]:
+        """The fields of one kind, in schema order."""
+        return tuple(f for f, k in self.kinds if k == kind)
 
 
 def load_schema_text(path: Path) -> str:
@@ -73,12 +105,66 @@ def entities(root: Path = SCHEMA_ROOT) -> tuple[Entity, ...]:
             f"only clean {sorted(clean - raw)}",
             fix="every entity needs schemas/avro/raw/X.avsc and schemas/avro/clean/X.avsc",
         )
-    out = []
-    for stem in sorted(raw):
-        domain, _, name = stem.partition(".")
-        fields = {f["name"] for f in load_schema(root / "clean" / f"{stem}.avsc")["fields"]}
-        out.append(Entity(domain=domain, name=name, master={"updated_at", "operation"} <= fields))
+    out = [_entity(root / "clean" / f"{stem}.avsc") for stem in sorted(raw)]
+    stems = {e.stem: e for e in out}
+    for e in out:
+        for name, referent in e.references:
+            if referent not in stems:
+                raise SchemaError(
+                    f"{e.schema_path('clean')}: {name} references {referent!r}, no such entity",
+                    fix="orion.references names another entity's stem, e.g. erp.dealers",
+                )
     return tuple(out)
+
+
+def _entity(path: Path) -> Entity:
+    """One entity from its clean schema; SchemaError when an ``orion.*`` attribute is wrong."""
+    schema = load_schema(path)
+    domain, _, name = path.stem.partition(".")
+    fields = {f["name"]: f for f in schema["fields"]}
+
+    def bad(what: str) -> SchemaError:
+        return SchemaError(f"{path}: {what}", fix="see the orion.* attributes in orion/catalog.py")
+
+    partition_key = schema.get("orion.partition_key")
+    business_key = schema.get("orion.business_key")
+    if partition_key not in fields:
+        raise bad(f"orion.partition_key {partition_key!r} is not a field")
+    if not isinstance(business_key, list) or not business_key:
+        raise bad("orion.business_key must be a non-empty list of fields")
+    if unknown := [k for k in business_key if k not in fields]:
+        raise bad(f"orion.business_key names unknown fields {unknown}")
+    references, kinds, ranges = [], [], []
+    for f in schema["fields"]:
+        if (referent := f.get("orion.references")) is not None:
+            references.append((f["name"], str(referent)))
+        if (kind := f.get("orion.kind")) is not None:
+            if kind not in KINDS:
+                raise bad(f"{f['name']}: orion.kind {kind!r} is not one of {sorted(KINDS)}")
+            kinds.append((f["name"], str(kind)))
+        if (bounds := f.get("orion.range")) is not None:
+            if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
+                raise bad(f"{f['name']}: orion.range must be [low, high], got {bounds!r}")
+            ranges.append((f["name"], float(bounds[0]), float(bounds[1])))
+    return Entity(
+        domain=domain,
+        name=name,
+        master=set(MASTER_ENVELOPE) <= set(fields),
+        partition_key=str(partition_key),
+        business_key=tuple(str(k) for k in business_key),
+        references=tuple(references),
+        kinds=tuple(kinds),
+        ranges=tuple(ranges),
+        root=path.parents[1],
+    )
+
+
+def entity(stem: str) -> Entity:
+    """The entity of a stem such as ``erp.sales``; SchemaError if there is none."""
+    for e in entities():
+        if e.stem == stem:
+            return e
+    raise SchemaError(f"no entity {stem!r}", fix="entities are the stems of schemas/avro/clean/")
 
 
 def entity_for_topic(topic: str) -> Entity:

@@ -1,35 +1,31 @@
-"""The fourteen raw topics: key, source system, and the semantics of their fields.
+"""The fourteen raw topics as the simulator sees them: key, source, and what each field is.
 
-Types come from the ``.avsc`` files (the single source of truth): which
-fields are required, integers, doubles, money or dates is read from the clean
-schema. What Python adds is what no schema says: which field is an e-mail, a
-VIN, a foreign key, free text, or has a physical range - the facts the defect
-injector needs.
+Everything about an entity comes from the catalog (:mod:`orion.catalog`,
+read from the ``.avsc`` files): types, which fields are required, money or
+dates, and the facts types cannot say (its key, references, e-mails, phones,
+VINs, free text). What only the simulator knows is declared here: which pool
+of ids a reference is drawn from, and the out-of-range values it injects.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
-from pathlib import Path
 from typing import Any
 
+from orion.catalog import ENVELOPE, MASTER_ENVELOPE, Entity, entities, load_schema
+from orion.exceptions import SchemaError
+
 __all__ = [
-    "SCHEMA_DIR",
     "SOURCES",
     "TOPICS",
     "RefKind",
     "TopicSpec",
-    "load_schema",
+    "spec_of",
     "topic_spec",
 ]
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas" / "avro"
 SOURCES = frozenset({"erp", "crm", "finance", "supplier", "iot"})
-ENVELOPE = ("event_id", "event_type", "source_system", "event_time", "produced_at")
-MASTER_ENVELOPE = ("updated_at", "operation")
 
 
 class RefKind(StrEnum):
@@ -42,12 +38,24 @@ class RefKind(StrEnum):
     SALE = "SALE"
 
 
-@cache
-def load_schema(layer: str, stem: str) -> dict[str, Any]:
-    """The parsed JSON of ``schemas/avro/<layer>/<stem>.avsc``."""
-    path = SCHEMA_DIR / layer / f"{stem}.avsc"
-    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return schema
+_POOL_OF_STEM = {
+    "erp.dealers": RefKind.DEALER,
+    "crm.customers": RefKind.CUSTOMER,
+    "erp.vehicles": RefKind.VEHICLE,
+    "supplier.suppliers": RefKind.SUPPLIER,
+    "erp.sales": RefKind.SALE,
+}
+"""The simulator's pool of ids that a reference to an entity is drawn from."""
+
+_OUT_OF_RANGE: dict[str, tuple[tuple[str, tuple[str | None, ...]], ...]] = {
+    "erp.vehicles": (("model_year", ("-2025", "-1", "0", "3025")),),
+    "iot.telemetry": (
+        ("speed_kmh", ("-50.0", "9999.0")),
+        ("fuel_level_pct", (None, "150.0", "-5.0")),
+        ("engine_temp_c", ("-80.0", "300.0", "999.0")),
+    ),
+}
+"""Values the defect injector puts in a field with a physical range (orion.range)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,7 @@ class TopicSpec:
     refs: tuple[tuple[str, RefKind], ...] = ()
     text: tuple[str, ...] = ()
     ranges: tuple[tuple[str, tuple[str | None, ...]], ...] = ()
-    # Read from the clean schema by _derive().
+    # Read from the clean schema's types.
     business: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
     numeric: tuple[str, ...] = ()
@@ -80,8 +88,9 @@ def _type_of(t: Any) -> tuple[Any, bool]:
     return t, False
 
 
-def _derive(spec: TopicSpec) -> TopicSpec:
-    schema = load_schema("clean", spec.stem)
+def spec_of(entity: Entity) -> TopicSpec:
+    """The simulator's view of one entity's raw topic."""
+    schema = load_schema(entity.schema_path("clean"))
     business, required, numeric, money, dates = [], [], [], [], []
     skip = set(ENVELOPE) | set(MASTER_ENVELOPE)
     for field in schema["fields"]:
@@ -100,19 +109,28 @@ def _derive(spec: TopicSpec) -> TopicSpec:
             dates.append(name)
         elif base in ("int", "long", "double", "float"):
             numeric.append(name)
+    ranged = {f for f, _, _ in entity.ranges}
+    injected = _OUT_OF_RANGE.get(entity.stem, ())
+    if {f for f, _ in injected} != ranged:
+        raise SchemaError(
+            f"{entity.stem}: the simulator has out-of-range values for"
+            f" {sorted(f for f, _ in injected)}, the schema's orion.range fields"
+            f" are {sorted(ranged)}",
+            fix="add the field's injected values to _OUT_OF_RANGE in producers/topics.py",
+        )
     return TopicSpec(
-        topic=spec.topic,
-        stem=spec.stem,
-        source=spec.source,
-        source_system=spec.source_system,
-        key_field=spec.key_field,
-        master=spec.master,
-        emails=spec.emails,
-        phones=spec.phones,
-        vins=spec.vins,
-        refs=spec.refs,
-        text=spec.text,
-        ranges=spec.ranges,
+        topic=entity.topic("raw"),
+        stem=entity.stem,
+        source=entity.domain,
+        source_system=entity.domain.upper(),
+        key_field=entity.partition_key,
+        master=entity.master,
+        emails=entity.of_kind("email"),
+        phones=entity.of_kind("phone"),
+        vins=entity.of_kind("vin"),
+        refs=tuple((f, _POOL_OF_STEM[r]) for f, r in entity.references),
+        text=entity.of_kind("text"),
+        ranges=injected,
         business=tuple(business),
         required=tuple(required),
         numeric=tuple(numeric),
@@ -121,157 +139,7 @@ def _derive(spec: TopicSpec) -> TopicSpec:
     )
 
 
-D, C, V, S, SA = RefKind.DEALER, RefKind.CUSTOMER, RefKind.VEHICLE, RefKind.SUPPLIER, RefKind.SALE
-_SPECS = [
-    TopicSpec(
-        "raw.erp.vehicles",
-        "erp.vehicles",
-        "erp",
-        "ERP",
-        "vin",
-        True,
-        vins=("vin",),
-        text=("color", "manufacture_country"),
-        ranges=(("model_year", ("-2025", "-1", "0", "3025")),),
-    ),
-    TopicSpec(
-        "raw.erp.dealers",
-        "erp.dealers",
-        "erp",
-        "ERP",
-        "dealer_id",
-        True,
-        emails=("contact_email",),
-        phones=("contact_phone",),
-        text=("dealer_name", "contact_name", "street", "city"),
-    ),
-    TopicSpec(
-        "raw.crm.customers",
-        "crm.customers",
-        "crm",
-        "CRM",
-        "customer_id",
-        True,
-        emails=("email",),
-        phones=("phone",),
-        text=("first_name", "last_name", "street_name", "suburb", "city"),
-    ),
-    TopicSpec(
-        "raw.supplier.suppliers",
-        "supplier.suppliers",
-        "supplier",
-        "SUPPLIER",
-        "supplier_id",
-        True,
-        emails=("contact_email",),
-        phones=("contact_phone",),
-        text=("supplier_name", "country"),
-    ),
-    TopicSpec(
-        "raw.erp.sales",
-        "erp.sales",
-        "erp",
-        "ERP",
-        "sale_id",
-        False,
-        vins=("vin",),
-        refs=(("customer_id", C), ("vin", V), ("dealer_id", D)),
-    ),
-    TopicSpec(
-        "raw.erp.inventory",
-        "erp.inventory",
-        "erp",
-        "ERP",
-        "inventory_id",
-        False,
-        refs=(("dealer_id", D),),
-        text=("make", "model"),
-    ),
-    TopicSpec(
-        "raw.finance.payments",
-        "finance.payments",
-        "finance",
-        "FINANCE",
-        "sale_id",
-        False,
-        refs=(("sale_id", SA),),
-    ),
-    TopicSpec(
-        "raw.finance.commissions",
-        "finance.commissions",
-        "finance",
-        "FINANCE",
-        "sale_id",
-        False,
-        refs=(("sale_id", SA), ("dealer_id", D)),
-    ),
-    TopicSpec(
-        "raw.finance.expenses",
-        "finance.expenses",
-        "finance",
-        "FINANCE",
-        "expense_id",
-        False,
-        text=("cost_centre",),
-    ),
-    TopicSpec(
-        "raw.erp.production_costs",
-        "erp.production_costs",
-        "erp",
-        "ERP",
-        "vin",
-        False,
-        vins=("vin",),
-        refs=(("vin", V),),
-        text=("plant",),
-    ),
-    TopicSpec(
-        "raw.erp.service_events",
-        "erp.service_events",
-        "erp",
-        "ERP",
-        "vin",
-        False,
-        vins=("vin",),
-        refs=(("vin", V), ("dealer_id", D)),
-        text=("description",),
-    ),
-    TopicSpec(
-        "raw.supplier.procurement",
-        "supplier.procurement",
-        "supplier",
-        "SUPPLIER",
-        "procurement_id",
-        False,
-        refs=(("supplier_id", S), ("dealer_id", D)),
-    ),
-    TopicSpec(
-        "raw.crm.interactions",
-        "crm.interactions",
-        "crm",
-        "CRM",
-        "customer_id",
-        False,
-        refs=(("customer_id", C), ("dealer_id", D)),
-    ),
-    TopicSpec(
-        "raw.iot.telemetry",
-        "iot.telemetry",
-        "iot",
-        "IOT",
-        "vin",
-        False,
-        vins=("vin",),
-        refs=(("vin", V),),
-        ranges=(
-            ("speed_kmh", ("-50.0", "9999.0")),
-            ("fuel_level_pct", (None, "150.0", "-5.0")),
-            ("engine_temp_c", ("-80.0", "300.0", "999.0")),
-        ),
-    ),
-]
-
-TOPICS: dict[str, TopicSpec] = {s.topic: _derive(s) for s in _SPECS}
+TOPICS: dict[str, TopicSpec] = {e.topic("raw"): spec_of(e) for e in entities()}
 
 
 def topic_spec(topic: str) -> TopicSpec:

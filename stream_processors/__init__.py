@@ -7,7 +7,8 @@ workers share the partitions as one consumer group. The shape:
   transactions, one transaction per batch; the only code that knows them.
 * :mod:`.processor` - per record: rules, dedup, parking, DLQ; and the
   decision on parked facts. No Kafka in it.
-* :mod:`.rules` - one small module per entity on one engine: repair what
+* :mod:`.rules` - one engine compiled per entity from its catalog facts
+  (types and ``orion.*`` attributes of the clean ``.avsc``): repair what
   ``producers/defects.py`` calls repairable, reject the rest with a
   :class:`orion.reasons.Reason`.
 * :mod:`.pipeline` - decode (Confluent wire format), apply rules, encode.

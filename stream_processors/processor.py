@@ -65,7 +65,7 @@ class Processor:
         self.stem_of = {prefix + "raw." + s: s for s in stems}
         self._clean = {s: prefix + "clean." + s for s in stems}
         self._dlq = {s: prefix + "dlq." + s for s in stems}
-        refs = {s: sorted({r for _, r in rules_for(s).rules.refs}) for s in stems}
+        refs = {s: sorted({r for _, r in rules_for(s).entity.references}) for s in stems}
         self._ref_tps = {
             s: [(prefix + "raw." + r, q) for r in refs[s] for q in range(partitions)] for s in stems
         }

@@ -1,9 +1,11 @@
 """What the loader writes where: one spec per clean topic.
 
 Column names and types come from ``schemas/avro/clean/*.avsc`` (Python does
-not restate them); what a schema cannot say is declared here: which table an
-entity lands in, its natural key, which dimensions a fact references and by
-which business id, and which date drives ``date_key``. The migrations in
+not restate them), and so do an entity's natural key (``orion.business_key``)
+and the dimensions a fact references (its ``orion.references`` to a
+dimension's entity), through :mod:`orion.catalog`. What only the warehouse
+knows is declared here: which table an entity lands in, SCD type 1 or 2, and
+which date drives ``date_key``. The migrations in
 ``warehouse_sql/`` name their columns after the same fields, so adding a field
 to a schema means one migration and, for a fact, nothing else.
 """
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from orion.catalog import entities, load_schema
+from orion.catalog import ENVELOPE, MASTER_ENVELOPE, Entity, entity, load_schema
+from orion.exceptions import SchemaError
 
 __all__ = [
     "DIMENSIONS",
@@ -25,11 +28,10 @@ __all__ = [
     "FactSpec",
     "Ref",
     "columns",
+    "fact_spec",
     "spec_for_stem",
 ]
 
-ENVELOPE = ("event_id", "event_type", "source_system", "event_time", "produced_at")
-MASTER_ENVELOPE = ("updated_at", "operation")
 
 PgType = Literal[
     "text",
@@ -107,57 +109,55 @@ class FactSpec:
         return tuple(c.name for c in columns(self.stem) if c.name not in skip)
 
 
+def _dimension(stem: str, name: str, scd: Literal[1, 2]) -> DimSpec:
+    key = entity(stem).business_key
+    if len(key) != 1:
+        raise SchemaError(
+            f"dimension {stem} needs a one-field orion.business_key, got {list(key)}",
+            fix=f"correct schemas/avro/clean/{stem}.avsc",
+        )
+    return DimSpec(stem, name, key[0], scd)
+
+
 DIMENSIONS: dict[str, DimSpec] = {
     d.name: d
     for d in (
-        DimSpec("erp.dealers", "dealer", "dealer_id", 1),
-        DimSpec("supplier.suppliers", "supplier", "supplier_id", 1),
-        DimSpec("crm.customers", "customer", "customer_id", 2),
-        DimSpec("erp.vehicles", "vehicle", "vin", 2),
+        _dimension("erp.dealers", "dealer", 1),
+        _dimension("supplier.suppliers", "supplier", 1),
+        _dimension("crm.customers", "customer", 2),
+        _dimension("erp.vehicles", "vehicle", 2),
     )
 }
+_DIM_OF_STEM = {d.stem: d.name for d in DIMENSIONS.values()}
 
-_C, _V, _D, _S = (
-    Ref("customer", "customer_id"),
-    Ref("vehicle", "vin"),
-    Ref("dealer", "dealer_id"),
-    Ref("supplier", "supplier_id"),
-)
+
+def fact_spec(e: Entity, table: str, date_column: str) -> FactSpec:
+    """A fact's natural key and dimension references, as its schema declares them.
+
+    A reference to an entity that is no dimension (a payment's sale) is not a
+    key in the warehouse: the fact keeps the business id as a column.
+    """
+    refs = tuple(Ref(_DIM_OF_STEM[r], f) for f, r in e.references if r in _DIM_OF_STEM)
+    return FactSpec(e.stem, table, e.business_key, date_column, refs)
+
+
+def _fact(stem: str, table: str, date_column: str) -> FactSpec:
+    return fact_spec(entity(stem), table, date_column)
+
+
 FACTS: dict[str, FactSpec] = {
     f.stem: f
     for f in (
-        FactSpec("erp.sales", "fact_sales", ("sale_id",), "sale_date", (_C, _V, _D)),
-        FactSpec("finance.payments", "fact_payments", ("payment_id",), "payment_date"),
-        FactSpec(
-            "finance.commissions", "fact_commissions", ("commission_id",), "commission_date", (_D,)
-        ),
-        FactSpec("finance.expenses", "fact_expenses", ("expense_id",), "expense_date"),
-        FactSpec(
-            "erp.production_costs", "fact_production_costs", ("vin",), "production_date", (_V,)
-        ),
-        FactSpec(
-            "erp.service_events", "fact_service_events", ("service_id",), "service_date", (_V, _D)
-        ),
-        FactSpec(
-            "supplier.procurement", "fact_procurement", ("procurement_id",), "order_date", (_S, _D)
-        ),
-        FactSpec(
-            "erp.inventory",
-            "fact_inventory",
-            ("inventory_id", "event_time"),
-            "snapshot_date",
-            (_D,),
-        ),
-        FactSpec(
-            "crm.interactions",
-            "fact_interactions",
-            ("interaction_id",),
-            "interaction_date",
-            (_C, _D),
-        ),
-        FactSpec(
-            "iot.telemetry", "fact_telemetry", ("telemetry_id", "event_time"), "event_time", (_V,)
-        ),
+        _fact("erp.sales", "fact_sales", "sale_date"),
+        _fact("finance.payments", "fact_payments", "payment_date"),
+        _fact("finance.commissions", "fact_commissions", "commission_date"),
+        _fact("finance.expenses", "fact_expenses", "expense_date"),
+        _fact("erp.production_costs", "fact_production_costs", "production_date"),
+        _fact("erp.service_events", "fact_service_events", "service_date"),
+        _fact("supplier.procurement", "fact_procurement", "order_date"),
+        _fact("erp.inventory", "fact_inventory", "snapshot_date"),
+        _fact("crm.interactions", "fact_interactions", "interaction_date"),
+        _fact("iot.telemetry", "fact_telemetry", "event_time"),
     )
 }
 
@@ -195,15 +195,13 @@ def _column(field: dict[str, Any]) -> Column:
 @cache
 def columns(stem: str) -> tuple[Column, ...]:
     """Every field of ``schemas/avro/clean/<stem>.avsc``, in schema order."""
-    entity = next(e for e in entities() if e.stem == stem)
-    return tuple(_column(f) for f in load_schema(entity.schema_path("clean"))["fields"])
+    return tuple(_column(f) for f in load_schema(entity(stem).schema_path("clean"))["fields"])
 
 
 @cache
 def reader_schema(stem: str) -> dict[str, Any]:
     """The clean schema, as the loader's reader schema for Avro resolution."""
-    entity = next(e for e in entities() if e.stem == stem)
-    return load_schema(entity.schema_path("clean"))
+    return load_schema(entity(stem).schema_path("clean"))
 
 
 def spec_for_stem(stem: str) -> DimSpec | FactSpec:

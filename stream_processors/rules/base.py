@@ -3,9 +3,10 @@
 Who calls it: :mod:`stream_processors.pipeline`, once per decoded raw record.
 Types come from the clean ``.avsc`` (the single source of truth): a decimal
 field is money, an ``int`` with ``logicalType: date`` is a date, an enum has
-its closed vocabulary. What no schema says (this field is an e-mail, a VIN,
-free text, a foreign key, has a physical range) each entity module declares
-in an :class:`EntityRules`.
+its closed vocabulary. What Avro types cannot say (this field is an e-mail, a
+VIN, free text, a foreign key, has a physical range) the clean schema says in
+its ``orion.*`` attributes, read by :mod:`orion.catalog` into an
+:class:`~orion.catalog.Entity`.
 
 The repairs and the reject reasons follow ``producers/defects.py`` (the
 contract): a deterministic repair is applied and named; anything else raises
@@ -25,11 +26,11 @@ from functools import lru_cache
 from operator import mul
 from typing import Any
 
-from orion.catalog import SCHEMA_ROOT, load_schema
+from orion.catalog import ENVELOPE, MASTER_ENVELOPE, Entity, load_schema
 from orion.reasons import Reason
 from stream_processors.exceptions import RuleViolation
 
-__all__ = ["CompiledRules", "EntityRules", "compile_rules"]
+__all__ = ["CompiledRules", "compile_rules"]
 
 MONEY_CEILING = Decimal("20000000.00")
 _CENT = Decimal("0.01")
@@ -39,17 +40,7 @@ _PHONE = re.compile(r"(\+27|0)[1-8]\d{8}")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _YMD_SLASH = re.compile(r"(\d{4})/(\d{2})/(\d{2})")
 _DMY = re.compile(r"(\d{2})[-/](\d{2})[-/](\d{4})")
-_ENVELOPE = frozenset(
-    {
-        "event_id",
-        "event_type",
-        "source_system",
-        "event_time",
-        "produced_at",
-        "updated_at",
-        "operation",
-    }
-)
+_ENVELOPE = frozenset({*ENVELOPE, *MASTER_ENVELOPE})
 _VIN_VALUES = {
     **{str(d): d for d in range(10)},
     **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
@@ -63,21 +54,6 @@ _VIN_CHARS = frozenset(_VIN_VALUES)
 
 Repairs = list[str]
 Converter = Callable[[Any, Repairs], Any]
-
-
-@dataclass(frozen=True)
-class EntityRules:
-    """What an entity's fields mean beyond their Avro type (declared per entity module)."""
-
-    stem: str
-    key_field: str
-    emails: tuple[str, ...] = ()
-    phones: tuple[str, ...] = ()
-    vins: tuple[str, ...] = ()
-    text: tuple[str, ...] = ()
-    ranges: tuple[tuple[str, float, float], ...] = ()
-    refs: tuple[tuple[str, str], ...] = ()
-    """(field, referent stem): a foreign key to the business key of another entity."""
 
 
 # -- value parsers (pure; each raises RuleViolation or returns the clean value) --------------
@@ -194,15 +170,16 @@ def parse_number(field: str, raw: str, kind: str) -> int | float:
 # -- compilation --------------------------------------------------------------------------
 
 
-def _converter(rules: EntityRules, field: str, ftype: Any) -> Converter:
+def _converter(entity: Entity, field: str, ftype: Any) -> Converter:
     base = ftype.get("type") if isinstance(ftype, dict) else ftype
     logical = ftype.get("logicalType") if isinstance(ftype, dict) else None
-    ranges = {f: (lo, hi) for f, lo, hi in rules.ranges}
-    if field in rules.vins:
+    ranges = {f: (lo, hi) for f, lo, hi in entity.ranges}
+    kind = dict(entity.kinds).get(field)
+    if kind == "vin":
         return lambda v, r: parse_vin(field, v, r)
-    if field in rules.emails:
+    if kind == "email":
         return lambda v, r: check_email(field, v)
-    if field in rules.phones:
+    if kind == "phone":
         return lambda v, r: check_phone(field, v)
     if logical == "decimal":
         return lambda v, r: parse_money(field, v, r)
@@ -221,11 +198,11 @@ def _converter(rules: EntityRules, field: str, ftype: Any) -> Converter:
 
         return enum
     if base in ("int", "long", "double", "float"):
-        kind = "int" if base in ("int", "long") else "double"
+        numeric = "int" if base in ("int", "long") else "double"
         lo, hi = ranges.get(field, (float("-inf"), float("inf")))
 
         def number(v: Any, r: Repairs) -> int | float:
-            n = parse_number(field, v, kind)
+            n = parse_number(field, v, numeric)
             if not lo <= n <= hi:
                 raise RuleViolation(
                     Reason.OUT_OF_RANGE, f"range.{field}", f"{v!r} outside {lo:g}..{hi:g}"
@@ -235,7 +212,7 @@ def _converter(rules: EntityRules, field: str, ftype: Any) -> Converter:
         return number
     if base == "array":
         return lambda v, r: list(v)
-    if field in rules.text:
+    if kind == "text":
         return strip_text
     return lambda v, r: v.strip()
 
@@ -244,7 +221,7 @@ def _converter(rules: EntityRules, field: str, ftype: Any) -> Converter:
 class CompiledRules:
     """One entity's rules ready to run: ``apply(raw) -> (clean, repairs)``."""
 
-    rules: EntityRules
+    entity: Entity
     converters: tuple[tuple[str, bool, Converter], ...]
     """(field, optional, converter of a present value) in schema order."""
     passthrough: tuple[str, ...]
@@ -272,11 +249,12 @@ class CompiledRules:
 
     def references(self, clean: dict[str, Any]) -> list[tuple[str, str, str]]:
         """(field, referent stem, id) of every foreign key of a clean record."""
-        return [(f, stem, clean[f]) for f, stem in self.rules.refs if clean.get(f) is not None]
+        refs = self.entity.references
+        return [(f, stem, clean[f]) for f, stem in refs if clean.get(f) is not None]
 
 
-def compile_rules(rules: EntityRules) -> CompiledRules:
-    schema = load_schema(SCHEMA_ROOT / "clean" / f"{rules.stem}.avsc")
+def compile_rules(entity: Entity) -> CompiledRules:
+    schema = load_schema(entity.schema_path("clean"))
     converters: list[tuple[str, bool, Converter]] = []
     passthrough: list[str] = []
     for f in schema["fields"]:
@@ -286,5 +264,5 @@ def compile_rules(rules: EntityRules) -> CompiledRules:
             continue
         optional = isinstance(ftype, list) and "null" in ftype
         inner_type = next(t for t in ftype if t != "null") if isinstance(ftype, list) else ftype
-        converters.append((name, optional, _converter(rules, name, inner_type)))
-    return CompiledRules(rules, tuple(converters), tuple(passthrough))
+        converters.append((name, optional, _converter(entity, name, inner_type)))
+    return CompiledRules(entity, tuple(converters), tuple(passthrough))

@@ -6,20 +6,27 @@ import itertools
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from fastavro.schema import parse_schema
 from fastavro.validation import validate
 
+from orion.catalog import SCHEMA_ROOT, load_schema
 from orion.reasons import DefectKind, Outcome, Reason
 from producers.defects import DEFAULT_WEIGHTS
 from producers.exceptions import SimulationConfigError
 from producers.simulation import SimEvent, SimulationConfig, simulate
-from producers.topics import TOPICS, load_schema
+from producers.topics import TOPICS
 from tests.producers.conftest import ALL, clean_record, ledger_lines, values_json
 
-RAW = {t: parse_schema(load_schema("raw", s.stem)) for t, s in TOPICS.items()}
-CLEAN = {t: parse_schema(load_schema("clean", s.stem)) for t, s in TOPICS.items()}
+
+def _schema(layer: str, stem: str) -> dict[str, Any]:
+    return load_schema(SCHEMA_ROOT / layer / f"{stem}.avsc")
+
+
+RAW = {t: parse_schema(_schema("raw", s.stem)) for t, s in TOPICS.items()}
+CLEAN = {t: parse_schema(_schema("clean", s.stem)) for t, s in TOPICS.items()}
 
 
 def test_every_raw_value_validates(events: list[SimEvent]) -> None:
@@ -37,7 +44,7 @@ def test_every_expected_record_validates_against_clean(events: list[SimEvent]) -
         exp = e.ledger.expected
         if e.ledger.outcome in (Outcome.ACCEPT, Outcome.REPAIR):
             assert exp is not None
-            rec = clean_record(exp, load_schema("clean", TOPICS[e.topic].stem))
+            rec = clean_record(exp, _schema("clean", TOPICS[e.topic].stem))
             assert validate(rec, CLEAN[e.topic], raise_errors=True)
             checked[e.topic] += 1
         else:

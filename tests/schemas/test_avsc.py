@@ -9,7 +9,8 @@ from typing import Any
 import fastavro
 import pytest
 
-from producers.topics import SCHEMA_DIR, TOPICS
+from orion.catalog import SCHEMA_ROOT as SCHEMA_DIR
+from producers.topics import TOPICS
 
 STEMS = sorted(s.stem for s in TOPICS.values())
 ENVELOPE = ["event_id", "event_type", "source_system", "event_time", "produced_at"]
