@@ -1,7 +1,11 @@
 """Settings of one processor worker, checked before anything starts.
 
-Who builds it: ``orion process`` from its options (each with an ``ORION_PROCESSOR_*``
-environment fallback). A bad value raises ConfigurationError at start-up,
+A typed settings object (pydantic-settings, like :class:`orion.settings.OrionSettings`):
+every field reads ``ORION_PROCESSOR_<NAME>`` from the environment, and
+``orion process`` passes only the options given on its command line, which
+win over the environment; the defaults live here and nowhere else. Durations
+take the one grammar of :mod:`orion.durations` (``100ms``, ``30s``, ``7d``).
+A bad value raises ConfigurationError naming the setting and how to fix it,
 so the command prints one message and exits 1.
 """
 
@@ -10,14 +14,26 @@ from __future__ import annotations
 import os
 import re
 import socket
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orion.durations import parse_duration
 from orion.exceptions import ConfigurationError
 
-__all__ = ["ProcessorConfig"]
+__all__ = ["ProcessorConfig", "load_processor_config"]
 
 _NAME = re.compile(r"[A-Za-z0-9._-]{1,120}")
+ENV_PREFIX = "ORION_PROCESSOR_"
 
 
 def _unique_instance() -> str:
@@ -26,12 +42,27 @@ def _unique_instance() -> str:
     return f"{host}-{os.getpid()}"
 
 
-@dataclass(frozen=True)
-class ProcessorConfig:
-    """One worker's knobs; the app id is put under the topic prefix by :meth:`full_app_id`."""
+Seconds = float
+"""A duration in seconds; given as text, in the grammar of :mod:`orion.durations`."""
+_DURATIONS = (
+    "dedup_window_s", "batch_interval_s", "session_timeout_s", "reference_grace_s",
+    "stall_after_s", "exit_when_stuck_s",
+)  # fmt: skip
 
-    app_id: str = "orion-processor"
-    instance_id: str | None = None
+
+class ProcessorConfig(BaseSettings):
+    """One worker's knobs; the app id is put under the topic prefix by :meth:`full_app_id`.
+
+    Each field's environment variable is its ``validation_alias`` (pydantic-settings
+    does not prefix an alias); code and tests pass fields by name.
+    """
+
+    model_config = SettingsConfigDict(
+        frozen=True, extra="ignore", validate_by_name=True, validate_by_alias=True
+    )
+
+    app_id: str = Field(default="orion-processor", validation_alias=ENV_PREFIX + "APP_ID")
+    instance_id: str | None = Field(default=None, validation_alias=ENV_PREFIX + "INSTANCE_ID")
     """A stable name for this worker slot (a StatefulSet pod, ``worker-1``), or None.
 
     Given, it is the consumer group's static member id and part of the
@@ -40,26 +71,34 @@ class ProcessorConfig:
     predecessor left open, instead of waiting for the session and transaction
     timeouts. Two live workers must never share one (each fences the other);
     None gives every process a unique id (host and pid) and dynamic membership."""
-    data_dir: Path = Path(".stack/processor")
-    dedup_window_s: float = 7 * 86400.0
-    batch_max_records: int = 5000
+    data_dir: Path = Field(
+        default=Path(".stack/processor"), validation_alias=ENV_PREFIX + "DATA_DIR"
+    )
+    dedup_window_s: Seconds = Field(
+        default=7 * 86400.0, validation_alias=ENV_PREFIX + "DEDUP_WINDOW"
+    )
+    batch_max_records: int = Field(default=5000, validation_alias=ENV_PREFIX + "BATCH_SIZE")
     """A transaction ends after this many raw records ..."""
-    batch_interval_s: float = 0.1
+    batch_interval_s: Seconds = Field(default=0.1, validation_alias=ENV_PREFIX + "BATCH_INTERVAL")
     """... or after waiting this long for more: low latency in a quiet stream."""
-    # How long the group waits for a silent worker (a SIGKILLed one) before its
-    # partitions move.
-    session_timeout_s: float = 30.0
-    reference_grace_s: float = 5.0
+    session_timeout_s: Seconds = Field(
+        default=30.0, validation_alias=ENV_PREFIX + "SESSION_TIMEOUT"
+    )
+    """How long the group waits for a silent worker (a SIGKILLed one) before its
+    partitions move."""
+    reference_grace_s: Seconds = Field(default=5.0, validation_alias=ENV_PREFIX + "REFERENCE_GRACE")
     """How long after a fact its master may be produced and still count (Kafka timestamps).
 
     A parked fact is decided once everything produced up to this long after it
     has been processed; in a live stream that is this long after it, in a
     backlog much sooner."""
-    store_memory_mib: int = 16
+    store_memory_mib: int = Field(default=16, validation_alias=ENV_PREFIX + "STORE_MEMORY")
     """RocksDB memory per partition's dedup store: half write buffers, half block cache."""
-    stall_after_s: float = 30.0
+    stall_after_s: Seconds = Field(default=30.0, validation_alias=ENV_PREFIX + "STALL_AFTER")
     """A loop phase (other than waiting for records) lasting longer is reported as a stall."""
-    exit_when_stuck_s: float = 300.0
+    exit_when_stuck_s: Seconds = Field(
+        default=300.0, validation_alias=ENV_PREFIX + "EXIT_WHEN_STUCK"
+    )
     """A stall lasting longer stops the worker with status 1, for its supervisor to restart.
 
     A librdkafka call that never returns (librdkafka #5456: a transactional
@@ -67,9 +106,24 @@ class ProcessorConfig:
     leaving is safe, since nothing uncommitted counts and the restarted worker
     fences the open transaction. The limit must allow the longest restore of
     one partition's state."""
-    _unique: str = field(default_factory=_unique_instance, repr=False, compare=False)
+    _unique: str = PrivateAttr(default_factory=_unique_instance)
 
-    def __post_init__(self) -> None:
+    @field_validator(*_DURATIONS, mode="before")
+    @classmethod
+    def _duration(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_duration(value)
+        except ConfigurationError as e:
+            name = info.field_name or "?"
+            option = "--" + name.removesuffix("_s").replace("_", "-")
+            raise ConfigurationError(
+                f"{option} / {cls.model_fields[name].validation_alias}: {e.message}", fix=e.fix
+            ) from e
+
+    @model_validator(mode="after")
+    def _check(self) -> ProcessorConfig:
         if not _NAME.fullmatch(self.app_id):
             raise ConfigurationError(
                 f"app id {self.app_id!r} must be 1-120 letters, digits, '.', '_' or '-'",
@@ -121,6 +175,7 @@ class ProcessorConfig:
                 f"data dir {self.data_dir} exists and is not a directory",
                 fix="pass --data-dir or set ORION_PROCESSOR_DATA_DIR to a directory",
             )
+        return self
 
     @property
     def instance(self) -> str:
@@ -132,3 +187,25 @@ class ProcessorConfig:
 
     def transactional_id(self, topic_prefix: str) -> str:
         return f"{self.full_app_id(topic_prefix)}-{self.instance}"
+
+
+def load_processor_config(**options: Any) -> ProcessorConfig:
+    """The environment's settings with ``options`` (by field name) on top; None means unset.
+
+    A value of the wrong type (``ORION_PROCESSOR_BATCH_SIZE=x``) becomes a
+    ConfigurationError naming the variable.
+    """
+    given = {k: v for k, v in options.items() if v is not None}
+    try:
+        return ProcessorConfig(**given)
+    except ValidationError as e:
+        fields = ProcessorConfig.model_fields
+        problems = []
+        for err in e.errors():
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            alias = fields[name].validation_alias if name in fields else name
+            problems.append(f"{alias or name}: {err['msg']}")
+        raise ConfigurationError(
+            "invalid processor settings: " + "; ".join(problems),
+            fix="correct the option or the ORION_PROCESSOR_* variable",
+        ) from e

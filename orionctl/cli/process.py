@@ -10,22 +10,9 @@ from typing import Annotated
 
 import typer
 
-from orion.durations import parse_duration
-from orion.exceptions import ConfigurationError
 from orion.settings import load_settings
 from orionctl.cli.console import err
 from orionctl.cli.service import service, stop_on_signals
-
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"ORION_PROCESSOR_{name}", default)
-
-
-def _int(option: int | None, name: str, default: str, unit: str) -> int:
-    text = str(option) if option is not None else _env(name, default)
-    if not text.isdigit():
-        raise ConfigurationError(f"ORION_PROCESSOR_{name} must be a number of {unit}, got {text!r}")
-    return int(text)
 
 
 def process(
@@ -44,7 +31,7 @@ def process(
         str | None, typer.Option(help="dedup retention in event time, e.g. 7d, 12h")
     ] = None,
     batch_size: Annotated[
-        int | None, typer.Option(help="raw records per transaction at most (default 5000)")
+        int | None, typer.Option(help="raw records per transaction at most, e.g. 5000")
     ] = None,
     batch_interval: Annotated[
         str | None, typer.Option(help="longest wait for a batch to fill, e.g. 100ms")
@@ -59,7 +46,7 @@ def process(
     ] = None,
     store_memory: Annotated[
         int | None,
-        typer.Option(help="RocksDB memory per partition in MiB (4-4096, default 16)"),
+        typer.Option(help="RocksDB memory per partition in MiB (4-4096), e.g. 16"),
     ] = None,
     exit_when_stuck: Annotated[
         str | None,
@@ -69,29 +56,24 @@ def process(
     """Validate, repair, deduplicate and dead-letter every raw topic into clean and dlq topics.
 
     Exactly once, on Kafka transactions (one per batch). Every option falls back to
-    ORION_PROCESSOR_<NAME> (e.g. ORION_PROCESSOR_DEDUP_WINDOW). The Faust-era options
+    ORION_PROCESSOR_<NAME> (e.g. ORION_PROCESSOR_DEDUP_WINDOW); the defaults are those of
+    stream_processors/configuration.py. The Faust-era options
     --guarantee and --web-port are gone: exactly-once is the only mode, and the metrics
     endpoint is ORION_METRICS_PORT.
     """
-    # The stage package is imported here, not at the top, so that the shared
-    # package never depends on a stage at import time.
-    from stream_processors.configuration import ProcessorConfig
+    # The stage package is imported here, not at the top: `orion --help` and the
+    # other commands do not pay for importing every stage.
+    from stream_processors.configuration import load_processor_config
     from stream_processors.engine import stuck
     from stream_processors.exceptions import EngineFatalError
     from stream_processors.runner import Worker, run
 
-    config = ProcessorConfig(
-        app_id=app_id or _env("APP_ID", "orion-processor"),
-        instance_id=instance_id or _env("INSTANCE_ID", "") or None,
-        data_dir=data_dir or Path(_env("DATA_DIR", ".stack/processor")),
-        dedup_window_s=parse_duration(dedup_window or _env("DEDUP_WINDOW", "7d")),
-        batch_max_records=_int(batch_size, "BATCH_SIZE", "5000", "records"),
-        batch_interval_s=parse_duration(batch_interval or _env("BATCH_INTERVAL", "100ms")),
-        session_timeout_s=parse_duration(session_timeout or _env("SESSION_TIMEOUT", "30s")),
-        reference_grace_s=parse_duration(reference_grace or _env("REFERENCE_GRACE", "5s")),
-        store_memory_mib=_int(store_memory, "STORE_MEMORY", "16", "MiB"),
-        exit_when_stuck_s=parse_duration(exit_when_stuck or _env("EXIT_WHEN_STUCK", "5m")),
-    )
+    config = load_processor_config(
+        app_id=app_id, instance_id=instance_id, data_dir=data_dir, dedup_window_s=dedup_window,
+        batch_max_records=batch_size, batch_interval_s=batch_interval,
+        session_timeout_s=session_timeout, reference_grace_s=reference_grace,
+        store_memory_mib=store_memory, exit_when_stuck_s=exit_when_stuck,
+    )  # fmt: skip
     settings = load_settings()
     with service("processor", settings) as endpoint, stop_on_signals() as stop:
         ready: dict[str, Worker | None] = {"worker": None}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from orion.exceptions import ConfigurationError
-from stream_processors.configuration import ProcessorConfig
+from stream_processors.configuration import ProcessorConfig, load_processor_config
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,30 @@ def test_a_given_instance_id_is_the_instance_and_in_the_transactional_id(tmp_pat
     config = ProcessorConfig(app_id="fin.proc", instance_id="worker-1", data_dir=tmp_path)
     assert config.instance == "worker-1"
     assert config.transactional_id("p.") == "p.fin.proc-worker-1"
+
+
+def test_the_environment_is_read_and_given_options_win(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ORION_PROCESSOR_BATCH_SIZE", "777")
+    monkeypatch.setenv("ORION_PROCESSOR_DEDUP_WINDOW", "2d")
+    monkeypatch.setenv("ORION_PROCESSOR_SESSION_TIMEOUT", "20s")
+    config = load_processor_config(
+        data_dir=tmp_path, session_timeout_s="45s", batch_max_records=None
+    )
+    assert config.batch_max_records == 777  # None: not given, the environment's stands
+    assert config.dedup_window_s == 2 * 86400
+    assert config.session_timeout_s == 45  # given on the command line: wins
+    assert config.exit_when_stuck_s == 300  # neither: the one default
+
+
+def test_a_bad_environment_value_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORION_PROCESSOR_STORE_MEMORY", "lots")
+    with pytest.raises(ConfigurationError, match="ORION_PROCESSOR_STORE_MEMORY"):
+        load_processor_config()
+    monkeypatch.setenv("ORION_PROCESSOR_STORE_MEMORY", "16")
+    monkeypatch.setenv("ORION_PROCESSOR_REFERENCE_GRACE", "a while")
+    with pytest.raises(
+        ConfigurationError, match="--reference-grace / ORION_PROCESSOR_REFERENCE_GRACE"
+    ):
+        load_processor_config()
