@@ -24,7 +24,8 @@ def parse_duration(text: str) -> float:
     m = _DURATION.fullmatch(text)
     if m is None:
         raise ConfigurationError(
-            f"not a duration: {text!r}", fix="use a number with ms, s, m, h or d, e.g. 30d, 12h or 100ms"
+            f"not a duration: {text!r}",
+            fix="use a number with ms, s, m, h or d, e.g. 30d, 12h or 100ms",
         )
     return float(m.group(1)) * _UNIT_S[m.group(2)]
 
