@@ -10,9 +10,11 @@ of one reason never skips the dead letters of another.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
@@ -21,6 +23,7 @@ from orion.exceptions import ConfigurationError, ServiceUnavailableError
 from orion.settings import OrionSettings
 
 TIMEOUT_S = 15.0
+STALL_S = 60.0
 
 
 @dataclass
@@ -39,6 +42,18 @@ def _headers(
         if value is not None:
             out[key] = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     return out
+
+
+def _matching(msg: Any, reason: str | None, result: DlqReplay) -> str | None:
+    """The raw topic to re-publish a dead letter to, when it has the wanted reason."""
+    headers = _headers(msg.headers())
+    got = headers.get(deadletter.REASON, "")
+    if reason is not None and got != reason:
+        return None
+    target = headers.get(deadletter.SOURCE_TOPIC, "")
+    result.by_reason[got] += 1
+    result.by_target[target] += 1
+    return target or None
 
 
 def replay_group(settings: OrionSettings, dlq_topic: str, reason: str | None) -> str:
@@ -98,24 +113,18 @@ def replay_dlq(
                 starts.append(TopicPartition(dlq_topic, tp.partition, start))
         total = sum(ends[tp.partition] - tp.offset for tp in starts)
         consumer.assign(starts)
-        done = {tp.partition for tp in parts} - {tp.partition for tp in starts}
+        todo = [TopicPartition(dlq_topic, tp.partition) for tp in starts]
         positions: dict[int, int] = {}
-        while len(done) < len(parts):
+        stalled_at = time.monotonic()
+        while todo:
             for msg in consumer.consume(1000, timeout=1.0):
-                if msg.error() is not None or msg.partition() in done:
-                    continue
-                result.read += 1
                 partition, offset = int(msg.partition() or 0), int(msg.offset() or 0)
+                if msg.error() is not None or offset >= ends.get(partition, 0):
+                    continue  # a record newer than the end taken at the start: next run's
+                result.read += 1
                 positions[partition] = offset + 1
-                if positions[partition] >= ends[partition]:
-                    done.add(partition)
-                headers = _headers(msg.headers())
-                got = headers.get(deadletter.REASON, "")
-                if reason is not None and got != reason:
-                    continue
-                target = headers.get(deadletter.SOURCE_TOPIC, "")
-                result.by_reason[got] += 1
-                result.by_target[target] += 1
+                stalled_at = time.monotonic()
+                target = _matching(msg, reason, result)
                 if producer is not None and target:
                     marker = f"{dlq_topic}:{partition}:{offset}".encode()
                     producer.produce(
@@ -126,8 +135,23 @@ def replay_dlq(
                     )
                     producer.poll(0)
                     result.sent += 1
+            # The processors write dead letters in transactions: the end offset taken at
+            # the start may be a commit marker no record sits at, so a partition is done
+            # when the consumer's position (which steps over markers) reaches it.
+            reached = [tp for tp in consumer.position(todo) if tp.offset >= ends[tp.partition]]
+            for tp in reached:
+                positions[tp.partition] = ends[tp.partition]
+                stalled_at = time.monotonic()
+            todo = [tp for tp in todo if tp.partition not in {r.partition for r in reached}]
             if on_progress is not None:
                 on_progress(result.read, total)
+            if todo and time.monotonic() - stalled_at > STALL_S:
+                left = {tp.partition: ends[tp.partition] for tp in todo}
+                raise ServiceUnavailableError(
+                    f"{dlq_topic}: no progress for {STALL_S:.0f}s towards the end offsets"
+                    f" {left}; nothing was marked done",
+                    fix="a transaction on the topic may be open: check the processors, retry",
+                )
         if producer is not None:
             if producer.flush(60) != 0:
                 raise ServiceUnavailableError(
