@@ -36,7 +36,7 @@ def run_orion(events: int) -> tuple[float, float, list[float]]:
     cmd = [
         sys.executable,
         "-m",
-        "orion",
+        "orionctl",
         "produce",
         "--max-rate",
         "--events",

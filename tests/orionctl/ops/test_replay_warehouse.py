@@ -68,7 +68,7 @@ def test_replaying_a_day_into_the_loader_leaves_every_table_unchanged(
                 [
                     sys.executable,
                     "-m",
-                    "orion",
+                    "orionctl",
                     "replay",
                     "kafka",
                     "--group",
