@@ -1,4 +1,9 @@
-"""The consumer loop of ``orion sink s3``: a Kafka consumer, the S3 sink and the runner, wired."""
+"""The consumer loop of ``orion sink s3``: a Kafka consumer, the S3 sink and the runner, wired.
+
+The loop itself is :class:`sinks.base.runner.SinkRunner` with Kafka's
+committed offsets as the offset store (:class:`~sinks.base.offsets.KafkaOffsets`):
+a partition's offsets are committed only after its object is stored.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from confluent_kafka import Consumer
 
 from orion.metrics import Heartbeat
 from orion.settings import OrionSettings
-from sinks.base import RunnerOptions, RunStats, SinkRunner
+from sinks.base import KafkaOffsets, RunnerOptions, RunStats, SinkRunner
 from sinks.s3 import metrics
 from sinks.s3.configuration import S3SinkConfig
 from sinks.s3.format import AvroContainerFormat
@@ -62,10 +67,6 @@ def build_storage(settings: OrionSettings, config: S3SinkConfig) -> S3Storage:
     return storage
 
 
-def _lag(key: tuple[str, int], lag: int) -> None:
-    metrics.LAG.labels(key[0], str(key[1])).set(lag)
-
-
 def run_s3_sink(
     settings: OrionSettings,
     config: S3SinkConfig,
@@ -92,7 +93,13 @@ def run_s3_sink(
     try:
         options = dataclasses.replace(runner_options or RunnerOptions(), name="s3")
         runner = SinkRunner(
-            consumer, sink, list(config.topics), options=options, on_lag=_lag, heartbeat=heartbeat
+            consumer,
+            sink,
+            list(config.topics),
+            offsets=KafkaOffsets(),
+            options=options,
+            lag=metrics.LAG,
+            heartbeat=heartbeat,
         )
         if on_ready is not None:
             on_ready()
