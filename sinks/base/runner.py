@@ -49,6 +49,26 @@ from sinks.base.sink import BatchingSink
 log = logging.getLogger("sinks.runner")
 
 
+def consumer_config(bootstrap: str, group: str, instance_id: str | None = None) -> dict[str, Any]:
+    """The consumer settings every sink starts from: positions move only through the runner.
+
+    Nothing is committed or stored automatically; the offset store records
+    positions after a write. A group without positions starts at the earliest
+    record. ``instance_id`` is static group membership (``group.instance.id``):
+    a restarted worker with the same id takes its partitions back at once.
+    """
+    conf: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+    }
+    if instance_id:
+        conf["group.instance.id"] = instance_id
+    return conf
+
+
 @dataclass(frozen=True)
 class RunnerOptions:
     """Knobs of the loop; the defaults suit a long-running service."""

@@ -17,6 +17,7 @@ from confluent_kafka import Consumer
 from orion.metrics import Heartbeat
 from orion.settings import OrionSettings
 from sinks.base import KafkaOffsets, RunnerOptions, RunStats, SinkRunner
+from sinks.base.runner import consumer_config as sink_consumer_config
 from sinks.s3 import metrics
 from sinks.s3.configuration import S3SinkConfig
 from sinks.s3.format import AvroContainerFormat
@@ -33,12 +34,8 @@ def consumer_config(settings: OrionSettings, config: S3SinkConfig) -> dict[str, 
     flush (see :class:`~sinks.s3.storage.RetryPolicy`) but well below the
     librdkafka default of five minutes.
     """
-    conf: dict[str, Any] = {
-        "bootstrap.servers": settings.kafka_bootstrap,
-        "group.id": config.group,
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
+    return {
+        **sink_consumer_config(settings.kafka_bootstrap, config.group, config.instance_id),
         "isolation.level": "read_committed",
         "queued.max.messages.kbytes": config.queued_max_kbytes,
         "session.timeout.ms": 10_000,
@@ -46,9 +43,6 @@ def consumer_config(settings: OrionSettings, config: S3SinkConfig) -> dict[str, 
         "max.poll.interval.ms": 90_000,
         "client.id": f"orion-s3-sink-{config.group}",
     }
-    if config.instance_id:
-        conf["group.instance.id"] = config.instance_id
-    return conf
 
 
 def build_storage(settings: OrionSettings, config: S3SinkConfig) -> S3Storage:

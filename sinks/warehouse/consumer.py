@@ -55,6 +55,7 @@ from sinks.base import (
     SinkRunner,
     TopicPartitionKey,
 )
+from sinks.base.runner import consumer_config as sink_consumer_config
 from sinks.warehouse import metrics
 from sinks.warehouse.configuration import WarehouseSinkConfig
 from sinks.warehouse.exceptions import WarehouseGaveUpError
@@ -76,20 +77,13 @@ class SinkStats:
 
 def consumer_config(settings: OrionSettings, config: WarehouseSinkConfig) -> dict[str, Any]:
     """No commits and no stored offsets in Kafka: the warehouse holds the positions."""
-    conf: dict[str, Any] = {
-        "bootstrap.servers": settings.kafka_bootstrap,
-        "group.id": config.group,
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
+    return {
+        **sink_consumer_config(settings.kafka_bootstrap, config.group, config.instance_id),
         "session.timeout.ms": config.session_timeout_ms,
         "enable.partition.eof": False,
         "statistics.interval.ms": 5000,
         "stats_cb": lambda _stats: None,
     }
-    if config.instance_id:
-        conf["group.instance.id"] = config.instance_id
-    return conf
 
 
 def _checked_consumer(settings: OrionSettings, config: WarehouseSinkConfig) -> Consumer:
