@@ -38,6 +38,7 @@ class BatchingSink(ABC):
     def __init__(self, limits: BatchLimits) -> None:
         self.limits = limits
         self._batches: dict[TopicPartitionKey, Batch] = {}
+        self._held = [0, 0]  # records and bytes in every buffer together
 
     @abstractmethod
     def write(self, batch: Batch) -> int:
@@ -81,6 +82,8 @@ class BatchingSink(ABC):
         if batch is None:
             batch = self._batches[key] = Batch(record.topic, record.partition)
         batch.append(record)
+        self._held[0] += 1
+        self._held[1] += record.size
 
     def batch(self, key: TopicPartitionKey) -> Batch | None:
         """The non-empty buffer of a partition, or None."""
@@ -93,14 +96,11 @@ class BatchingSink(ABC):
         With :attr:`flushes_together` the limits count every buffer together.
         """
         if self.flushes_together:
-            held = [b for b in self._batches.values() if b]
+            records, size = self._held
         else:
-            one = self._batches.get(key)
-            held = [one] if one else []
-        return bool(held) and (
-            sum(len(b) for b in held) >= self.limits.max_records
-            or sum(b.size for b in held) >= self.limits.max_bytes
-        )
+            batch = self._batches.get(key)
+            records, size = (len(batch), batch.size) if batch else (0, 0)
+        return records > 0 and (records >= self.limits.max_records or size >= self.limits.max_bytes)
 
     def expired(self, now: float | None = None) -> list[TopicPartitionKey]:
         """Partitions whose oldest buffered record waited ``max_age_s``; polled by the runner.
@@ -143,16 +143,21 @@ class BatchingSink(ABC):
         try:
             return self.write_all(batches)
         finally:
-            for b in batches:
-                del self._batches[(b.topic, b.partition)]
+            self._forget([(b.topic, b.partition) for b in batches])
 
     def drop(self, keys: Iterable[TopicPartitionKey]) -> None:
         """Forget unwritten buffers of revoked or lost partitions (their new owner re-reads them).
 
         Called by the runner from the consumer's rebalance callbacks.
         """
+        self._forget(keys)
+
+    def _forget(self, keys: Iterable[TopicPartitionKey]) -> None:
         for key in keys:
-            self._batches.pop(key, None)
+            batch = self._batches.pop(key, None)
+            if batch is not None:
+                self._held[0] -= len(batch)
+                self._held[1] -= batch.size
 
     def close(self) -> None:
         """Release the destination's resources; called once by the runner when it stops."""
