@@ -130,6 +130,7 @@ class SinkRunner:
         self._paused: dict[TopicPartitionKey, float] = {}  # partition -> resume at (monotonic)
         self._written: dict[TopicPartitionKey, int] = {}  # next offset recorded, this assignment
         self._last_lag = 0.0
+        self._closed = False  # the sink is closed: a revoke while the consumer closes drops only
         self.ready = threading.Event()
 
     # -- rebalance callbacks (run inside consume()) -------------------------------------------
@@ -153,7 +154,7 @@ class SinkRunner:
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
-        if self.options.flush_on_revoke:
+        if self.options.flush_on_revoke and not self._closed:
             self._flush_due(keys, revoking=True)  # still ours: write what we hold
         self._give_up(keys)
         log.info("partitions revoked", extra={"partitions": keys})
@@ -207,6 +208,7 @@ class SinkRunner:
                     self._last_lag = now
             self._flush_due(self.sink.pending())
         finally:
+            self._closed = True
             self.sink.close()
         return self.stats
 
