@@ -27,7 +27,7 @@ from psycopg2 import sql
 from orion.database_url import with_database
 from orion.settings import load_settings
 from producers.simulation import SimulationConfig, simulate
-from sinks.warehouse.batch import Batch, Item
+from sinks.warehouse.load import Item, Load
 from sinks.warehouse.migrations import migrate
 from sinks.warehouse.staging import encode_rows
 from sinks.warehouse.tables import DIMENSIONS, FACTS
@@ -83,7 +83,7 @@ def run_loader(dsn: str, rows: list[tuple[str, dict[str, Any]]], size: int) -> f
     writer = WarehouseWriter(dsn)
     started = time.perf_counter()
     for i in range(0, len(rows), size):
-        b = Batch()
+        b = Load()
         for j, (stem, rec) in enumerate(rows[i : i + size], i):
             b.items.append(Item(stem, "clean." + stem, 0, j, rec))
             b.advance("clean." + stem, 0, j)

@@ -95,6 +95,14 @@ def sink_warehouse(
     max_wait: Annotated[
         float, typer.Option(min=0.01, help="commit a batch S seconds after its first record")
     ] = 2.0,
+    db_retries: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="exit 1 after N consecutive failed batches while the database is down "
+            "(default: keep backing off)",
+        ),
+    ] = None,
 ) -> None:
     """Load the clean topics into the warehouse, exactly once, until stopped."""
     from sinks.warehouse import run_warehouse_sink
@@ -113,6 +121,7 @@ def sink_warehouse(
         instance_id=instance_id,
         max_records=max_records,
         max_wait_s=max_wait,
+        db_retries=db_retries,
     )
     with service("sink-warehouse", settings) as endpoint, stop_on_signals() as stop:
         err.print(

@@ -3,10 +3,12 @@
 OrionError
 └── SinkError                  a sink could not do its job
     ├── SinkBackpressureError  the destination is unavailable now (TransientError):
-    │                          the runner pauses the partition for ``retry_after``
-    │                          seconds and re-reads the dropped batch from Kafka
+    │   │                      the runner pauses the partitions of the failed write for
+    │   │                      ``retry_after`` seconds and re-reads the dropped batches
+    │   └── WarehouseUnavailableError  (sinks.warehouse) the database does not answer
     └── SinkTerminalError      retrying cannot help (TerminalError): the runner stops
-                               without committing and the command exits 1
+        │                      without recording offsets and the command exits 1
+        └── ArchiveConflictError       (sinks.s3) bronze holds other records there
 """
 
 from __future__ import annotations

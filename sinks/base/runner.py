@@ -1,34 +1,72 @@
-"""``SinkRunner``: the consumer loop that feeds a :class:`BatchingSink` and commits after it.
+"""``SinkRunner``: the one consumer loop of every sink; it feeds a :class:`BatchingSink`.
 
-Exactly once rests on three rules kept here:
+Each sink's command wires a consumer, its sink (a ``write`` and its limits)
+and an :class:`~sinks.base.offsets.OffsetStore` into this loop:
+:func:`sinks.s3.consumer.run_s3_sink` with :class:`KafkaOffsets`, and
+:func:`sinks.warehouse.consumer.run_warehouse_sink` with
+:class:`DestinationOffsets` (the warehouse keeps its offsets in its own
+transaction). The loop subscribes, buffers per partition, flushes on the
+sink's limits and rotation, and records offsets only after a write succeeded.
 
-* offsets are committed synchronously, explicitly, and only with the value
-  :meth:`BatchingSink.flush` returned after a successful write;
-* a partition whose write failed is paused, rewound to its first unwritten
-  offset and resumed after the back-off, so a buffer never outgrows its
-  limits and nothing is skipped;
-* partitions revoked or lost in a rebalance drop their buffers; their new
-  owner starts from the committed offset.
+The guarantees rest on rules kept here:
+
+* offsets reach the store only with the values a successful write returned;
+  a failed write records nothing;
+* on assignment the store says where each partition starts (Kafka: the
+  group's committed offset; the warehouse: the offsets stored with its rows),
+  and the runner assigns the partitions there;
+* a write that raises :class:`~sinks.base.SinkBackpressureError` (the
+  destination is unavailable now) pauses every partition it covered, rewinds
+  each to its first unwritten offset and resumes them after ``retry_after``
+  seconds, so a buffer never outgrows its limits and nothing is skipped;
+  :class:`~sinks.base.SinkTerminalError` ends the run, recording nothing;
+* partitions revoked in a rebalance are flushed first when
+  ``flush_on_revoke`` is set (the destination's transaction makes a late
+  flush safe), otherwise their buffers are dropped; lost partitions are
+  always dropped. Their new owner starts from the stored offsets.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from prometheus_client import Gauge
 
 from orion.metrics import Heartbeat
 from sinks.base import metrics
 from sinks.base.batch import KafkaRecord, TopicPartitionKey
 from sinks.base.exceptions import SinkBackpressureError
+from sinks.base.offsets import KafkaOffsets, OffsetStore
 from sinks.base.sink import BatchingSink
 
 log = logging.getLogger("sinks.runner")
+
+
+def consumer_config(bootstrap: str, group: str, instance_id: str | None = None) -> dict[str, Any]:
+    """The consumer settings every sink starts from: positions move only through the runner.
+
+    Nothing is committed or stored automatically; the offset store records
+    positions after a write. A group without positions starts at the earliest
+    record. ``instance_id`` is static group membership (``group.instance.id``):
+    a restarted worker with the same id takes its partitions back at once.
+    """
+    conf: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+    }
+    if instance_id:
+        conf["group.instance.id"] = instance_id
+    return conf
 
 
 @dataclass(frozen=True)
@@ -39,6 +77,8 @@ class RunnerOptions:
     consume_batch: int = 1000
     poll_timeout_s: float = 0.2
     lag_interval_s: float = 5.0
+    #: Flush revoked partitions before giving them up (instead of dropping their buffers).
+    flush_on_revoke: bool = False
 
 
 @dataclass
@@ -54,7 +94,13 @@ class RunStats:
 
 
 class SinkRunner:
-    """Runs one consumer into one sink until ``stop`` is set; not thread-safe, one thread only."""
+    """Runs one consumer into one sink until ``stop`` is set; not thread-safe, one thread only.
+
+    ``lag`` is a gauge labelled (topic, partition) that the runner sets every
+    ``lag_interval_s`` to the records not yet written, and clears for
+    partitions it gives up. ``on_consumer_error`` sees every non-fatal
+    consumer error (the runner logs them and goes on).
+    """
 
     def __init__(
         self,
@@ -62,62 +108,90 @@ class SinkRunner:
         sink: BatchingSink,
         topics: list[str],
         *,
+        offsets: OffsetStore | None = None,
         options: RunnerOptions | None = None,
-        on_lag: Callable[[TopicPartitionKey, int], None] | None = None,
-        on_flush: Callable[[TopicPartitionKey, float], None] | None = None,
+        lag: Gauge | None = None,
+        on_flush: Callable[[Sequence[TopicPartitionKey], float], None] | None = None,
+        on_consumer_error: Callable[[KafkaError], None] | None = None,
         heartbeat: Heartbeat | None = None,
     ) -> None:
         self.heartbeat = heartbeat
         self.consumer = consumer
         self.sink = sink
         self.topics = topics
+        self.offsets: OffsetStore = offsets or KafkaOffsets()
         self.options = options or RunnerOptions()
         self.stats = RunStats()
-        self._on_lag = on_lag
+        self._lag = lag
         self._on_flush = on_flush
+        self._on_consumer_error = on_consumer_error
         self._assigned: set[TopicPartitionKey] = set()
         self._expected: dict[TopicPartitionKey, int] = {}
         self._paused: dict[TopicPartitionKey, float] = {}  # partition -> resume at (monotonic)
+        self._written: dict[TopicPartitionKey, int] = {}  # next offset recorded, this assignment
         self._last_lag = 0.0
+        self._closed = False  # the sink is closed: a revoke while the consumer closes drops only
         self.ready = threading.Event()
 
     # -- rebalance callbacks (run inside consume()) -------------------------------------------
 
-    def _on_assign(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+    def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         self.stats.rebalances += 1
+        start = self.offsets.starting(keys)
         self._assigned.update(keys)
         for key in keys:
             self._expected.pop(key, None)
             self._paused.pop(key, None)
+            self._written.pop(key, None)
+        if start is not None:
+            for tp in partitions:
+                tp.offset = start.get((tp.topic, tp.partition), OFFSET_BEGINNING)
+            self._expected.update(start)
+            consumer.assign(partitions)
         self.ready.set()
         log.info("partitions assigned", extra={"partitions": sorted(keys)})
 
     def _on_revoke(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
+        if self.options.flush_on_revoke and not self._closed:
+            self._flush_due(keys, revoking=True)  # still ours: write what we hold
+        self._give_up(keys)
+        log.info("partitions revoked", extra={"partitions": keys})
+
+    def _on_lost(self, _consumer: Any, partitions: list[TopicPartition]) -> None:
+        keys = [(tp.topic, tp.partition) for tp in partitions]
+        self._give_up(keys)
+        log.info("partitions lost, unwritten buffers dropped", extra={"partitions": keys})
+
+    def _give_up(self, keys: list[TopicPartitionKey]) -> None:
         self.sink.drop(keys)
         for key in keys:
             self._assigned.discard(key)
             self._expected.pop(key, None)
             self._paused.pop(key, None)
-        log.info("partitions revoked, unwritten buffers dropped", extra={"partitions": keys})
+            self._written.pop(key, None)
+            if self._lag is not None:
+                with contextlib.suppress(KeyError):
+                    self._lag.remove(key[0], str(key[1]))
 
     # -- the loop -----------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> RunStats:
-        """Consume until ``stop`` is set, then flush what is buffered, commit it and return.
+        """Consume until ``stop`` is set, then flush what is buffered, record it and return.
 
         Raises :class:`~sinks.base.SinkTerminalError` (nothing further is
-        committed) and ``KafkaException`` for fatal consumer errors. The
-        caller closes the consumer.
+        recorded), ``KafkaException`` for fatal consumer errors, and whatever
+        the offset store raises on assignment. The caller closes the consumer;
+        the runner closes the sink.
         """
-        self.consumer.subscribe(
-            self.topics,
-            on_assign=self._on_assign,
-            on_revoke=self._on_revoke,
-            on_lost=self._on_revoke,
-        )
         try:
+            self.consumer.subscribe(
+                self.topics,
+                on_assign=self._on_assign,
+                on_revoke=self._on_revoke,
+                on_lost=self._on_lost,
+            )
             while not stop.is_set():
                 if self.heartbeat is not None:
                     self.heartbeat.beat(len(self._assigned))
@@ -127,15 +201,14 @@ class SinkRunner:
                 for message in messages:
                     self._handle(message)
                 now = time.monotonic()
-                for key in self.sink.expired(now):
-                    self._flush(key)
+                self._flush_due(self.sink.expired(now))
                 self._resume_due(now)
                 if now - self._last_lag >= self.options.lag_interval_s:
                     self._report_lag()
                     self._last_lag = now
-            for key in self.sink.pending():
-                self._flush(key)
+            self._flush_due(self.sink.pending())
         finally:
+            self._closed = True
             self.sink.close()
         return self.stats
 
@@ -147,6 +220,8 @@ class SinkRunner:
             if error.fatal():
                 raise KafkaException(error)
             log.warning("consumer error", extra={"error": str(error)})
+            if self._on_consumer_error is not None:
+                self._on_consumer_error(error)
             return
         key = (message.topic(), message.partition())
         if key not in self._assigned or key in self._paused:
@@ -157,70 +232,80 @@ class SinkRunner:
             return  # before a skip-ahead: already in the destination
         record = KafkaRecord.from_message(message)
         batch = self.sink.batch(key)
-        if batch is not None and self.sink.rotate_before(batch, record) and not self._flush(key):
+        if (
+            batch is not None
+            and self.sink.rotate_before(batch, record)
+            and not self._flush_due([key])
+        ):
             return
         self.sink.append(record)
         self._expected[key] = offset + 1
         self.stats.records += 1
         if self.sink.is_full(key):
-            self._flush(key)
+            self._flush_due([key])
 
-    def _flush(self, key: TopicPartitionKey) -> bool:
-        """Flush and commit one partition; False when it was paused for back-pressure."""
-        batch = self.sink.batch(key)
-        if batch is None:
+    def _flush_due(self, keys: Sequence[TopicPartitionKey], *, revoking: bool = False) -> bool:
+        """Flush ``keys`` (with every buffer, if the sink flushes together); False if any paused.
+
+        A per-partition sink is flushed one partition at a time, so one
+        partition's back-pressure never holds back another's.
+        """
+        if not keys:
             return True
-        first, last = batch.first_offset, batch.last_offset
+        if self.sink.flushes_together:
+            return self._flush(self.sink.pending(), revoking=revoking)
+        ok = True
+        for key in keys:
+            ok = self._flush([key], revoking=revoking) and ok
+        return ok
+
+    def _flush(self, keys: Sequence[TopicPartitionKey], *, revoking: bool = False) -> bool:
+        """Write the buffers of ``keys`` in one call and record their offsets; False if paused."""
+        batches = {key: b for key in keys if (b := self.sink.batch(key)) is not None}
+        if not batches:
+            return True
         started = time.monotonic()
         try:
-            next_offset = self.sink.flush(key)
+            written = self.sink.flush_all(list(batches))
         except SinkBackpressureError as e:
-            self._back_off(key, first, e)
+            if revoking:  # the new owner re-reads them from the stored offsets
+                log.warning("flush before a revoke failed", extra={"error": e.message})
+            else:
+                self._back_off({key: b.first_offset for key, b in batches.items()}, e)
             return False
-        if next_offset is None:
+        if not written:
             return True
         if self._on_flush is not None:
-            self._on_flush(key, time.monotonic() - started)
+            self._on_flush(list(written), time.monotonic() - started)
         self.stats.flushes += 1
-        if next_offset > last + 1:
-            # The destination already holds records past this batch: skip them.
-            self._seek(key, next_offset)
-        self._expected[key] = next_offset
-        self._commit(key, next_offset)
+        for key, next_offset in written.items():
+            if next_offset > batches[key].last_offset + 1 and not revoking:
+                # The destination already holds records past this batch: skip them.
+                self._seek(key, next_offset)
+            self._expected[key] = next_offset
+        self._written.update(written)
+        if self.offsets.commit(self.consumer, written):
+            self.stats.commits += 1
+            self.stats.committed.update(written)
+            metrics.LAST_COMMIT.labels(self.options.name).set_to_current_time()
         return True
-
-    def _commit(self, key: TopicPartitionKey, offset: int) -> None:
-        try:
-            self.consumer.commit(
-                offsets=[TopicPartition(key[0], key[1], offset)], asynchronous=False
-            )
-        except KafkaException as e:
-            # Typically a rebalance in progress: the data is durable, and the new
-            # owner recognises it by its object name when it writes it again.
-            log.warning(
-                "commit failed", extra={"topic": key[0], "partition": key[1], "error": str(e)}
-            )
-            return
-        self.stats.commits += 1
-        self.stats.committed[key] = offset
-        metrics.LAST_COMMIT.labels(self.options.name).set_to_current_time()
 
     def _seek(self, key: TopicPartitionKey, offset: int) -> None:
         self.consumer.seek(TopicPartition(key[0], key[1], offset))
 
-    def _back_off(self, key: TopicPartitionKey, first: int, error: SinkBackpressureError) -> None:
-        tp = TopicPartition(key[0], key[1], first)
-        self.consumer.pause([tp])
-        self._seek(key, first)
-        self._expected[key] = first
-        self._paused[key] = time.monotonic() + error.retry_after
+    def _back_off(self, firsts: dict[TopicPartitionKey, int], error: SinkBackpressureError) -> None:
+        self.consumer.pause([TopicPartition(t, p, o) for (t, p), o in firsts.items()])
+        resume_at = time.monotonic() + error.retry_after
+        for key, first in firsts.items():
+            self._seek(key, first)
+            self._expected[key] = first
+            self._paused[key] = resume_at
         self.stats.backoffs += 1
         log.warning(
-            "partition paused after a failed write",
+            "partitions paused after a failed write",
             extra={
-                "topic": key[0],
-                "partition": key[1],
-                "rewound_to": first,
+                "partitions": sorted(firsts),
+                "rewound_to": [firsts[k] for k in sorted(firsts)],
                 "retry_after_s": error.retry_after,
                 "error": error.message,
             },
@@ -234,11 +319,11 @@ class SinkRunner:
                 del self._paused[key]
 
     def _report_lag(self) -> None:
-        if self._on_lag is None:
+        if self._lag is None:
             return
         for key in list(self._assigned):
-            expected = self._expected.get(key)
-            if expected is None:
+            position = self._written.get(key, self._expected.get(key))
+            if position is None:
                 continue
             try:
                 _low, high = self.consumer.get_watermark_offsets(
@@ -247,4 +332,4 @@ class SinkRunner:
             except KafkaException:
                 continue
             if high >= 0:
-                self._on_lag(key, max(high - expected, 0))
+                self._lag.labels(key[0], str(key[1])).set(max(high - position, 0))

@@ -1,4 +1,9 @@
-"""The consumer loop of ``orion sink s3``: a Kafka consumer, the S3 sink and the runner, wired."""
+"""The consumer loop of ``orion sink s3``: a Kafka consumer, the S3 sink and the runner, wired.
+
+The loop itself is :class:`sinks.base.runner.SinkRunner` with Kafka's
+committed offsets as the offset store (:class:`~sinks.base.offsets.KafkaOffsets`):
+a partition's offsets are committed only after its object is stored.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from confluent_kafka import Consumer
 
 from orion.metrics import Heartbeat
 from orion.settings import OrionSettings
-from sinks.base import RunnerOptions, RunStats, SinkRunner
+from sinks.base import KafkaOffsets, RunnerOptions, RunStats, SinkRunner
+from sinks.base.runner import consumer_config as sink_consumer_config
 from sinks.s3 import metrics
 from sinks.s3.configuration import S3SinkConfig
 from sinks.s3.format import AvroContainerFormat
@@ -28,12 +34,8 @@ def consumer_config(settings: OrionSettings, config: S3SinkConfig) -> dict[str, 
     flush (see :class:`~sinks.s3.storage.RetryPolicy`) but well below the
     librdkafka default of five minutes.
     """
-    conf: dict[str, Any] = {
-        "bootstrap.servers": settings.kafka_bootstrap,
-        "group.id": config.group,
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
+    return {
+        **sink_consumer_config(settings.kafka_bootstrap, config.group, config.instance_id),
         "isolation.level": "read_committed",
         "queued.max.messages.kbytes": config.queued_max_kbytes,
         "session.timeout.ms": 10_000,
@@ -41,9 +43,6 @@ def consumer_config(settings: OrionSettings, config: S3SinkConfig) -> dict[str, 
         "max.poll.interval.ms": 90_000,
         "client.id": f"orion-s3-sink-{config.group}",
     }
-    if config.instance_id:
-        conf["group.instance.id"] = config.instance_id
-    return conf
 
 
 def build_storage(settings: OrionSettings, config: S3SinkConfig) -> S3Storage:
@@ -60,10 +59,6 @@ def build_storage(settings: OrionSettings, config: S3SinkConfig) -> S3Storage:
         storage.close()
         raise
     return storage
-
-
-def _lag(key: tuple[str, int], lag: int) -> None:
-    metrics.LAG.labels(key[0], str(key[1])).set(lag)
 
 
 def run_s3_sink(
@@ -92,7 +87,13 @@ def run_s3_sink(
     try:
         options = dataclasses.replace(runner_options or RunnerOptions(), name="s3")
         runner = SinkRunner(
-            consumer, sink, list(config.topics), options=options, on_lag=_lag, heartbeat=heartbeat
+            consumer,
+            sink,
+            list(config.topics),
+            offsets=KafkaOffsets(),
+            options=options,
+            lag=metrics.LAG,
+            heartbeat=heartbeat,
         )
         if on_ready is not None:
             on_ready()

@@ -3,7 +3,8 @@
 Modules, one job each: ``tables`` (what goes where, from the .avsc files),
 ``migrations`` (warehouse_sql/ applied once each), ``staging`` (COPY into
 temporary tables), ``merge`` (the set-based SQL), ``writer`` (one batch, one
-transaction, offsets included), ``consumer`` (the Kafka loop), ``backup``,
+transaction, offsets included), ``load`` (the runner's raw batches decoded
+for the writer), ``consumer`` (the sink over the one sink runner), ``backup``,
 ``checksum`` and ``report`` (operators' tools).
 """
 

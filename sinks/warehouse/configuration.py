@@ -21,10 +21,16 @@ def clean_topics(prefix: str = "") -> tuple[str, ...]:
 class WarehouseSinkConfig:
     """Batch bounds, consumer group and retry policy of one loader process.
 
-    A batch commits when it holds ``max_records`` records or ``max_wait_s``
-    seconds have passed since its first record, whichever comes first: large
-    batches amortise the merge statements, the time bound keeps the warehouse
-    fresh when traffic is light.
+    A batch (every partition's buffer, one transaction) commits when it holds
+    ``max_records`` records or ``max_bytes`` bytes, or ``max_wait_s`` seconds
+    have passed since its first record, whichever comes first: large batches
+    amortise the merge statements, the time bound keeps the warehouse fresh
+    when traffic is light.
+
+    When the database does not answer, the partitions pause for
+    ``retry_after_s``, doubling per consecutive failure up to
+    ``max_retry_after_s``; ``db_retries`` consecutive failures (None: never)
+    end the run with exit 1 for a supervisor to restart.
     """
 
     topics: tuple[str, ...]
@@ -36,14 +42,23 @@ class WarehouseSinkConfig:
     sink: str = "warehouse"
     max_records: int = 5000
     max_wait_s: float = 2.0
+    max_bytes: int = 64 * 1024 * 1024
     session_timeout_ms: int = 10_000
-    db_retries: int = 5
+    retry_after_s: float = 1.0
+    max_retry_after_s: float = 30.0
+    db_retries: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_records < 1:
             raise ConfigurationError(f"max_records must be >= 1, got {self.max_records}")
         if self.max_wait_s <= 0:
             raise ConfigurationError(f"max_wait_s must be > 0, got {self.max_wait_s}")
+        if self.max_bytes < 1 or self.retry_after_s <= 0 or self.max_retry_after_s <= 0:
+            raise ConfigurationError(
+                "max_bytes, retry_after_s and max_retry_after_s must be positive"
+            )
+        if self.db_retries is not None and self.db_retries < 0:
+            raise ConfigurationError(f"db_retries must be >= 0, got {self.db_retries}")
         bad = [t for t in self.topics if not t.startswith(self.topic_prefix + "clean.")]
         if bad or not self.topics:
             raise ConfigurationError(

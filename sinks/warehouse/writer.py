@@ -1,19 +1,26 @@
-"""One micro-batch, one transaction: staging, merges, and the consumer offsets.
+"""One load, one transaction: staging, merges, and the consumer offsets.
 
-:meth:`WarehouseWriter.write` is called by the consumer loop with a batch of
-decoded clean records. Inside one transaction it COPYs them into staging
+:meth:`WarehouseWriter.write` is called by the warehouse sink
+(:class:`~sinks.warehouse.consumer.WarehouseSink`, under the one sink runner)
+with a :class:`~sinks.warehouse.load.Load` of decoded clean records covering
+one or many partitions. Inside one transaction it COPYs them into staging
 tables, merges the dimensions (SCD1 upserts; SCD2 change log and history
 rebuild), creates inferred members for facts whose dimension has not arrived,
 upserts the facts with point-in-time keys, re-points older facts of keys whose
-history changed, and stores the next offset of every partition the batch
+history changed, and stores the next offset of every partition the load
 covers in ``metadata.sink_offsets``. Either all of it commits or none of it
-does, which is what makes the loader exactly-once whatever crashes.
+does, which is what makes the loader exactly-once whatever crashes;
+:meth:`WarehouseWriter.offsets` reads those offsets back when partitions are
+assigned.
 
-Failures: a lost connection is retried with a new connection (the batch is
-replayed whole; every step is idempotent). A batch that violates a constraint
-is retried record by record, and the records that still fail are stored in
-``metadata.rejected_records`` and skipped, so one bad record never stops the
-stream. Only an unreachable database ends :meth:`write` with an exception.
+Failures: a lost connection is retried at once with a new connection,
+``retries`` times (the load is replayed whole; every step is idempotent);
+after that :meth:`write` raises :class:`WarehouseUnavailableError`, a
+back-pressure error: the runner pauses the partitions, rewinds them and tries
+again later, and the next call opens a new connection. A load that violates a
+constraint is retried record by record, and the records that still fail are
+stored in ``metadata.rejected_records`` and skipped, so one bad record never
+stops the stream.
 """
 
 from __future__ import annotations
@@ -31,9 +38,9 @@ from psycopg2.extensions import cursor as Cursor
 from psycopg2.extras import execute_values
 
 from sinks.warehouse import merge
-from sinks.warehouse.batch import Batch, Rejected
 from sinks.warehouse.db import connect
 from sinks.warehouse.exceptions import WarehouseUnavailableError
+from sinks.warehouse.load import Load, Rejected
 from sinks.warehouse.migrations import require_current
 from sinks.warehouse.staging import copy_rows, create_staging
 from sinks.warehouse.tables import DIMENSIONS, FACTS, DimSpec
@@ -97,14 +104,11 @@ class WarehouseWriter:
     (MigrationError otherwise), so a misconfigured loader stops at start-up.
     """
 
-    def __init__(
-        self, dsn: str, *, sink: str = "warehouse", retries: int = 5, backoff_s: float = 1.0
-    ) -> None:
+    def __init__(self, dsn: str, *, sink: str = "warehouse", retries: int = 1) -> None:
         self.dsn = dsn
         self.sink = sink
         self.retries = retries
-        self.backoff_s = backoff_s
-        self._conn = self._open()
+        self._conn: Connection | None = self._open()
 
     def _open(self) -> Connection:
         conn = connect(self.dsn)
@@ -122,58 +126,78 @@ class WarehouseWriter:
         return conn
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> Connection:
+        """The open connection, or a new one (WarehouseUnavailableError if refused)."""
+        if self._conn is None:
+            self._conn = self._open()
+        return self._conn
+
+    def _discard(self, error: Exception) -> None:
+        log.warning("warehouse connection lost", extra={"error": str(error).strip()})
+        if self._conn is not None:
+            with contextlib.suppress(psycopg2.Error):
+                self._conn.close()
+        self._conn = None
 
     def offsets(self, topics: list[str] | None = None) -> dict[tuple[str, int], int]:
-        """The stored next offset of every partition (of ``topics``) this sink loaded."""
-        with self._conn.cursor() as cur:
-            cur.execute(
-                "SELECT topic, partition, next_offset FROM metadata.sink_offsets WHERE sink = %s",
-                (self.sink,),
-            )
-            rows = cur.fetchall()
-        self._conn.rollback()
+        """The stored next offset of every partition (of ``topics``) this sink loaded.
+
+        Raises WarehouseUnavailableError when the database does not answer.
+        """
+        try:
+            conn = self._connection()
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT topic, partition, next_offset FROM metadata.sink_offsets "
+                    "WHERE sink = %s",
+                    (self.sink,),
+                )
+                rows = cur.fetchall()
+            conn.rollback()
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
+            self._discard(e)
+            raise self._unavailable(e) from e
         return {(t, p): o for t, p, o in rows if topics is None or t in topics}
 
+    @staticmethod
+    def _unavailable(error: Exception) -> WarehouseUnavailableError:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return WarehouseUnavailableError(
+            f"warehouse connection lost: {first}",
+            fix="check the database; the loader resumes from its stored offsets",
+        )
+
     # -- writing -----------------------------------------------------------------
-    def write(self, batch: Batch) -> WriteResult:
-        """Commit the batch and its offsets; see the module docstring for failures."""
-        attempt = 0
-        while True:
+    def write(self, batch: Load) -> WriteResult:
+        """Commit the load and its offsets; see the module docstring for failures."""
+        for attempt in range(self.retries + 1):
             try:
+                self._connection()
                 return self._write_or_split(batch)
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
-                attempt += 1
-                self._reconnect_after(e, attempt)
-
-    def _reconnect_after(self, error: Exception, attempt: int) -> None:
-        log.warning("warehouse connection lost, retrying the batch", extra={"error": str(error)})
-        with contextlib.suppress(psycopg2.Error):
-            self._conn.close()
-        while True:
-            if attempt > self.retries:
-                raise WarehouseUnavailableError(
-                    f"gave up after {self.retries} retries: {error}".strip(),
-                    fix="check the database; the loader resumes from its stored offsets",
-                ) from error
-            time.sleep(min(self.backoff_s * 2 ** (attempt - 1), 30.0))
-            try:
-                self._conn = self._open()
-                return
+                self._discard(e)
+                if attempt == self.retries:
+                    raise self._unavailable(e) from e
             except WarehouseUnavailableError:
-                attempt += 1
+                if attempt == self.retries:
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _write_or_split(self, batch: Batch) -> WriteResult:
+    def _write_or_split(self, batch: Load) -> WriteResult:
         try:
             return self._transaction(batch)
         except (psycopg2.IntegrityError, psycopg2.DataError) as e:
-            self._conn.rollback()
+            self._connection().rollback()
             if len(batch) <= 1:
                 item = batch.items[0] if batch.items else None
                 if item is None:
                     raise
                 log.error("record rejected by the warehouse", extra={"error": str(e)})
-                bad = Batch(offsets=dict(batch.offsets))
+                bad = Load(offsets=dict(batch.offsets))
                 bad.rejected.append(
                     Rejected(
                         item.topic,
@@ -194,10 +218,10 @@ class WarehouseWriter:
                 total.add(self._write_or_split(single))
             return total
 
-    def _transaction(self, batch: Batch) -> WriteResult:
+    def _transaction(self, batch: Load) -> WriteResult:
         started = time.time()
         result = WriteResult(rejected=len(batch.rejected))
-        conn = self._conn
+        conn = self._connection()
         with conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_BATCH_LOCK,))
             staged = batch.by_stem()
@@ -251,7 +275,7 @@ class WarehouseWriter:
                 table = FACTS[stem].table
                 result.rows[table] = result.rows.get(table, 0) + cur.rowcount
 
-    def _bookkeeping(self, cur: Cursor, batch: Batch, result: WriteResult, started: float) -> None:
+    def _bookkeeping(self, cur: Cursor, batch: Load, result: WriteResult, started: float) -> None:
         if batch.offsets:
             execute_values(
                 cur,
