@@ -11,8 +11,8 @@ import psycopg2
 import pytest
 
 from orion.settings import OrionSettings
-from sinks.warehouse.batch import Batch, Item
 from sinks.warehouse.checksum import table_checksums
+from sinks.warehouse.load import Item, Load
 from sinks.warehouse.writer import WarehouseWriter
 from tests.warehouse_sql.support import clean_events, cli_entry, fresh_database, to_clean
 
@@ -32,7 +32,7 @@ def orion(*args: str, dsn: str, timeout: float = 120) -> subprocess.CompletedPro
 
 def load_sample(dsn: str, total: int = 4000) -> None:
     writer = WarehouseWriter(dsn)
-    b = Batch()
+    b = Load()
     for i, (stem, _key, exp) in enumerate(clean_events(seed=9, total=total)):
         b.items.append(Item(stem, "clean." + stem, 0, i, to_clean(stem, exp)))
         b.advance("clean." + stem, 0, i)

@@ -15,8 +15,8 @@ from typing import Any
 import psycopg2
 import pytest
 
-from sinks.warehouse.batch import Batch, Item
 from sinks.warehouse.checksum import table_checksums
+from sinks.warehouse.load import Item, Load
 from sinks.warehouse.writer import WarehouseWriter
 from tests.warehouse_sql.support import clean_events, to_clean
 
@@ -53,8 +53,8 @@ def customer(at: dt.datetime, op: str = "UPSERT", **changes: Any) -> dict[str, A
     )
 
 
-def batch(*records: tuple[str, dict[str, Any]], start: int = 0) -> Batch:
-    b = Batch()
+def batch(*records: tuple[str, dict[str, Any]], start: int = 0) -> Load:
+    b = Load()
     for i, (stem, rec) in enumerate(records, start):
         b.items.append(Item(stem, "clean." + stem, 0, i, rec))
         b.advance("clean." + stem, 0, i)
