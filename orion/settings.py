@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -164,4 +164,32 @@ def load_settings(stack_dir: Path | None = None) -> OrionSettings:
         raise ConfigurationError(
             "invalid settings: " + "; ".join(problems),
             fix=f"run `orion stack up` (it writes {env_file}) or export the variables",
+        ) from e
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_stage_settings(cls: type[S], **options: Any) -> S:
+    """A stage's settings from the environment, with the options given (not None) on top.
+
+    Who calls it: each long-running command, with its command-line options by
+    field name; the defaults live in ``cls`` only. A value of the wrong type
+    becomes a ConfigurationError naming the environment variable; a stage's
+    own range checks raise ConfigurationError themselves.
+    """
+    try:
+        return cls(**{k: v for k, v in options.items() if v is not None})
+    except ValidationError as e:
+        prefix = str(cls.model_config.get("env_prefix") or "")
+        problems = []
+        for err in e.errors():
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            field = cls.model_fields.get(name)
+            alias = field.validation_alias if field is not None else None
+            variable = alias if isinstance(alias, str) else (prefix + name).upper()
+            problems.append(f"{variable}: {err['msg']}")
+        raise ConfigurationError(
+            "invalid settings: " + "; ".join(problems),
+            fix="correct the option or the environment variable",
         ) from e

@@ -20,7 +20,6 @@ from typing import Any
 from pydantic import (
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -29,6 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orion.durations import parse_duration
 from orion.exceptions import ConfigurationError
+from orion.settings import load_stage_settings
 
 __all__ = ["ProcessorConfig", "load_processor_config"]
 
@@ -190,22 +190,5 @@ class ProcessorConfig(BaseSettings):
 
 
 def load_processor_config(**options: Any) -> ProcessorConfig:
-    """The environment's settings with ``options`` (by field name) on top; None means unset.
-
-    A value of the wrong type (``ORION_PROCESSOR_BATCH_SIZE=x``) becomes a
-    ConfigurationError naming the variable.
-    """
-    given = {k: v for k, v in options.items() if v is not None}
-    try:
-        return ProcessorConfig(**given)
-    except ValidationError as e:
-        fields = ProcessorConfig.model_fields
-        problems = []
-        for err in e.errors():
-            name = str(err["loc"][0]) if err["loc"] else "?"
-            alias = fields[name].validation_alias if name in fields else name
-            problems.append(f"{alias or name}: {err['msg']}")
-        raise ConfigurationError(
-            "invalid processor settings: " + "; ".join(problems),
-            fix="correct the option or the ORION_PROCESSOR_* variable",
-        ) from e
+    """The environment's settings with ``options`` (by field name) on top; None means unset."""
+    return load_stage_settings(ProcessorConfig, **options)

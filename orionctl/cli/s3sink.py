@@ -12,7 +12,7 @@ depends on a stage at import time.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -28,7 +28,7 @@ from orion.catalog import entities
 from orion.durations import parse_timedelta
 from orion.exceptions import ConfigurationError
 from orion.metrics import Heartbeat
-from orion.settings import load_settings
+from orion.settings import load_settings, load_stage_settings
 from orionctl.cli.console import err, out
 from orionctl.cli.service import service, stop_on_signals
 
@@ -71,35 +71,50 @@ def sink_s3(
         str | None, typer.Option(help="comma-separated topics (default: every raw.* topic)")
     ] = None,
     group: Annotated[
-        str, typer.Option(help="consumer group (put under ORION_TOPIC_PREFIX)")
-    ] = "orion-s3-sink",
+        str | None, typer.Option(help="consumer group, put under ORION_TOPIC_PREFIX")
+    ] = None,
     instance_id: Annotated[
         str | None,
         typer.Option(help="static group member id (e.g. the pod name): fast restarts"),
     ] = None,
-    max_records: Annotated[int, typer.Option(min=1, help="rotate after N records")] = 50_000,
-    max_mib: Annotated[float, typer.Option(min=0.01, help="rotate after N MiB buffered")] = 16.0,
-    max_age: Annotated[float, typer.Option(min=0.05, help="rotate after S seconds")] = 60.0,
+    max_records: Annotated[int | None, typer.Option(min=1, help="rotate after N records")] = None,
+    max_mib: Annotated[
+        float | None, typer.Option(min=0.01, help="rotate after N MiB buffered")
+    ] = None,
+    max_age: Annotated[float | None, typer.Option(min=0.05, help="rotate after S seconds")] = None,
     multipart_mib: Annotated[
-        float, typer.Option(min=5.0, help="objects above N MiB go up in parts")
-    ] = 32.0,
+        float | None, typer.Option(min=5.0, help="objects above N MiB go up in parts")
+    ] = None,
     retry_after: Annotated[
-        float, typer.Option(min=0.01, help="seconds a partition pauses after S3 failed")
-    ] = 5.0,
+        float | None, typer.Option(min=0.01, help="seconds a partition pauses after S3 failed")
+    ] = None,
 ) -> None:
-    """Archive every record of the raw topics to S3 bronze, exactly once, until stopped."""
+    """Archive every record of the raw topics to S3 bronze, exactly once, until stopped.
+
+    Options not given fall back to ORION_S3_SINK_<FIELD>, then to the defaults of
+    sinks/s3/configuration.py (rotation: sinks/base/batch.py BatchLimits).
+    """
     from sinks.base import BatchLimits
     from sinks.s3 import S3SinkConfig, run_s3_sink
+    from sinks.s3.configuration import DEFAULT_GROUP
 
     settings = load_settings()
-    config = S3SinkConfig(
+    rotation: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "max_records": max_records,
+            "max_bytes": None if max_mib is None else int(max_mib * 1024 * 1024),
+            "max_age_s": max_age,
+        }.items()
+        if v is not None
+    }
+    config = load_stage_settings(
+        S3SinkConfig,
         topics=parse_topics(topics, settings.topic_prefix),
-        group=settings.topic_prefix + group,
+        group=settings.topic_prefix + (group or DEFAULT_GROUP),
         instance_id=instance_id,
-        limits=BatchLimits(
-            max_records=max_records, max_bytes=int(max_mib * 1024 * 1024), max_age_s=max_age
-        ),
-        multipart_threshold=int(multipart_mib * 1024 * 1024),
+        limits=BatchLimits(**rotation) if rotation else None,
+        multipart_threshold=None if multipart_mib is None else int(multipart_mib * 1024 * 1024),
         retry_after_s=retry_after,
     )
     with service("s3-sink", settings) as endpoint, stop_on_signals() as stop:

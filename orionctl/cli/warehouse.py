@@ -21,7 +21,7 @@ import typer
 from rich.table import Table
 
 from orion.metrics import Heartbeat
-from orion.settings import load_settings
+from orion.settings import load_settings, load_stage_settings
 from orionctl.cli.console import err, out
 from orionctl.cli.service import service, stop_on_signals
 
@@ -86,27 +86,33 @@ def sink_warehouse(
         str | None, typer.Option(help="comma-separated clean topics (default: every clean.*)")
     ] = None,
     group: Annotated[
-        str, typer.Option(help="consumer group (put under ORION_TOPIC_PREFIX)")
-    ] = "orion-warehouse-sink",
+        str | None, typer.Option(help="consumer group, put under ORION_TOPIC_PREFIX")
+    ] = None,
     instance_id: Annotated[
         str | None, typer.Option(help="static group member id (e.g. the pod name): fast restarts")
     ] = None,
-    max_records: Annotated[int, typer.Option(min=1, help="commit a batch at N records")] = 5000,
+    max_records: Annotated[
+        int | None, typer.Option(min=1, help="commit a batch at N records")
+    ] = None,
     max_wait: Annotated[
-        float, typer.Option(min=0.01, help="commit a batch S seconds after its first record")
-    ] = 2.0,
+        float | None, typer.Option(min=0.01, help="commit a batch S seconds after its first record")
+    ] = None,
     db_retries: Annotated[
         int | None,
         typer.Option(
             min=0,
             help="exit 1 after N consecutive failed batches while the database is down "
-            "(default: keep backing off)",
+            "(not given: keep backing off)",
         ),
     ] = None,
 ) -> None:
-    """Load the clean topics into the warehouse, exactly once, until stopped."""
+    """Load the clean topics into the warehouse, exactly once, until stopped.
+
+    Options not given fall back to ORION_WAREHOUSE_SINK_<FIELD>, then to the defaults
+    of sinks/warehouse/configuration.py.
+    """
     from sinks.warehouse import run_warehouse_sink
-    from sinks.warehouse.configuration import WarehouseSinkConfig, clean_topics
+    from sinks.warehouse.configuration import DEFAULT_GROUP, WarehouseSinkConfig, clean_topics
 
     settings = load_settings()
     chosen = (
@@ -114,10 +120,11 @@ def sink_warehouse(
         if topics
         else clean_topics(settings.topic_prefix)
     )
-    config = WarehouseSinkConfig(
+    config = load_stage_settings(
+        WarehouseSinkConfig,
         topics=chosen,
         topic_prefix=settings.topic_prefix,
-        group=settings.topic_prefix + group,
+        group=settings.topic_prefix + (group or DEFAULT_GROUP),
         instance_id=instance_id,
         max_records=max_records,
         max_wait_s=max_wait,

@@ -1,8 +1,16 @@
-"""Knobs of the warehouse loader, with the defaults a long-running service uses."""
+"""Knobs of the warehouse loader, with the defaults a long-running service uses.
+
+A typed settings object (pydantic-settings, like :class:`orion.settings.OrionSettings`):
+each field falls back to ``ORION_WAREHOUSE_SINK_<FIELD>`` (e.g.
+``ORION_WAREHOUSE_SINK_MAX_RECORDS``); ``orion sink warehouse`` passes only the
+options given on its command line, which win. The defaults live here and
+nowhere else.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orion.catalog import entities
 from orion.exceptions import ConfigurationError
@@ -17,8 +25,7 @@ def clean_topics(prefix: str = "") -> tuple[str, ...]:
     return tuple(prefix + e.topic("clean") for e in entities())
 
 
-@dataclass(frozen=True)
-class WarehouseSinkConfig:
+class WarehouseSinkConfig(BaseSettings):
     """Batch bounds, consumer group and retry policy of one loader process.
 
     A batch (every partition's buffer, one transaction) commits when it holds
@@ -32,6 +39,10 @@ class WarehouseSinkConfig:
     ``max_retry_after_s``; ``db_retries`` consecutive failures (None: never)
     end the run with exit 1 for a supervisor to restart.
     """
+
+    model_config = SettingsConfigDict(
+        env_prefix="ORION_WAREHOUSE_SINK_", frozen=True, extra="ignore"
+    )
 
     topics: tuple[str, ...]
     topic_prefix: str = ""
@@ -48,7 +59,8 @@ class WarehouseSinkConfig:
     max_retry_after_s: float = 30.0
     db_retries: int | None = None
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> WarehouseSinkConfig:
         if self.max_records < 1:
             raise ConfigurationError(f"max_records must be >= 1, got {self.max_records}")
         if self.max_wait_s <= 0:
@@ -65,3 +77,4 @@ class WarehouseSinkConfig:
                 f"the warehouse loads clean topics only, got {', '.join(bad) or 'none'}",
                 fix=f"name topics {self.topic_prefix}clean.<domain>.<entity>",
             )
+        return self
