@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from operator import mul
 from typing import Any
 
 from orion.catalog import ENVELOPE, MASTER_ENVELOPE, Entity, load_schema
 from orion.reasons import Reason
+from orion.vin import is_valid_vin
 from stream_processors.exceptions import RuleViolation
 
 __all__ = ["CompiledRules", "compile_rules"]
@@ -41,16 +41,6 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _YMD_SLASH = re.compile(r"(\d{4})/(\d{2})/(\d{2})")
 _DMY = re.compile(r"(\d{2})[-/](\d{2})[-/](\d{4})")
 _ENVELOPE = frozenset({*ENVELOPE, *MASTER_ENVELOPE})
-_VIN_VALUES = {
-    **{str(d): d for d in range(10)},
-    **dict(zip("ABCDEFGH", range(1, 9), strict=True)),
-    **dict(zip("JKLMN", range(1, 6), strict=True)),
-    "P": 7,
-    "R": 9,
-    **dict(zip("STUVWXYZ", range(2, 10), strict=True)),
-}
-_VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
-_VIN_CHARS = frozenset(_VIN_VALUES)
 
 Repairs = list[str]
 Converter = Callable[[Any, Repairs], Any]
@@ -111,17 +101,10 @@ def parse_date(field: str, raw: str, repairs: Repairs) -> date:
     return value
 
 
-def vin_check_digit(vin: str) -> str:
-    """ISO 3779 check digit of a 17-character VIN (position 9 ignored)."""
-    total = sum(map(mul, map(_VIN_VALUES.__getitem__, vin), _VIN_WEIGHTS))
-    rem = total % 11
-    return "X" if rem == 10 else str(rem)
-
-
 @lru_cache(maxsize=1 << 16)
 def _valid_vin(vin: str) -> bool:
     """Cached: telemetry names the same few thousand vehicles over and over."""
-    return len(vin) == 17 and _VIN_CHARS.issuperset(vin) and vin[8] == vin_check_digit(vin)
+    return is_valid_vin(vin)
 
 
 def parse_vin(field: str, raw: str, repairs: Repairs) -> str:

@@ -6,9 +6,9 @@ from collections import defaultdict
 from typing import Any
 
 from orion.reasons import DefectKind, Outcome
+from orion.vin import is_valid_vin
 from producers.simulation import SimEvent
 from producers.topics import TOPICS, RefKind
-from producers.vin import is_valid_vin
 
 ID_FIELD = {
     RefKind.DEALER: ("raw.erp.dealers", "dealer_id"),

@@ -22,7 +22,7 @@ from confluent_kafka import Producer
 from orion.registry import Registry
 from orion.serde import AvroDecoder, AvroEncoder
 from orion.settings import OrionSettings
-from producers.vin import check_digit
+from orion.vin import check_digit
 from tests.stream_processors.conftest import Worker, wait_until_done
 from tests.stream_processors.scoring import read_topics
 from tests.stream_processors.test_against_ledger import Workers, produce

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from orion.reasons import Reason
+from orion.vin import check_digit
 from stream_processors.exceptions import RuleViolation
 from stream_processors.pipeline import content_hash
 from stream_processors.rules import REFERENT_STEMS, all_rules
@@ -18,13 +19,12 @@ from stream_processors.rules.base import (
     parse_money,
     parse_vin,
     strip_text,
-    vin_check_digit,
 )
 
 
 def _valid_vin() -> str:
     body = "ADRVEL1A" + "0" + "SG000476"
-    return body[:8] + vin_check_digit(body) + body[9:]
+    return body[:8] + check_digit(body) + body[9:]
 
 
 @pytest.mark.parametrize(
