@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orion import database_url
@@ -92,20 +92,10 @@ class OrionSettings(BaseSettings):
                 raise ValueError(f"expected host:port[,host:port], got {value!r}")
         return value
 
-    @field_validator("schema_registry_url")
+    @field_validator("schema_registry_url", "s3_endpoint", "prometheus_url")
     @classmethod
-    def _check_registry(cls, value: str) -> str:
-        return _http_url(value, field="ORION_SCHEMA_REGISTRY_URL")
-
-    @field_validator("s3_endpoint")
-    @classmethod
-    def _check_s3(cls, value: str) -> str:
-        return _http_url(value, field="ORION_S3_ENDPOINT")
-
-    @field_validator("prometheus_url")
-    @classmethod
-    def _check_prometheus(cls, value: str) -> str:
-        return _http_url(value, field="ORION_PROMETHEUS_URL")
+    def _check_http(cls, value: str, info: ValidationInfo) -> str:
+        return _http_url(value, field=ENV_PREFIX + str(info.field_name).upper())
 
     @field_validator("database_url")
     @classmethod
