@@ -16,6 +16,10 @@ def connect(dsn: str, *, application: str = "orion-warehouse", timeout_s: int = 
 
     The session runs in UTC so that timestamps render the same in every
     environment (checksums, COPY, reports), whatever the server's default.
+    TCP keepalives and a user timeout let a connection whose peer vanished
+    without a FIN or RST (a network partition, a dead host) fail within about
+    a minute instead of blocking the loader for ever; a slow but live server
+    answers keepalives and acknowledges data, so long merges are unaffected.
     """
     try:
         conn = psycopg2.connect(
@@ -23,6 +27,11 @@ def connect(dsn: str, *, application: str = "orion-warehouse", timeout_s: int = 
             connect_timeout=timeout_s,
             application_name=application,
             options="-c timezone=UTC",
+            keepalives=1,
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+            tcp_user_timeout=60_000,
         )
     except psycopg2.OperationalError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

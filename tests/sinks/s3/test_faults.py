@@ -69,9 +69,17 @@ class Switch:
             dst.shutdown(socket.SHUT_WR)
 
     def cut(self) -> None:
+        """Refuse new connections and end the open ones now, both directions.
+
+        ``shutdown`` first: a bare ``close`` does not wake the pipe thread blocked
+        in ``recv`` on the same socket, so the peer saw neither FIN nor RST and a
+        client could wait on the dead connection for ever (a flaky outage test).
+        """
         self.up = False
         with self._lock:
             for c in self._conns:
+                with contextlib.suppress(OSError):
+                    c.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     c.close()
             self._conns.clear()
