@@ -172,14 +172,15 @@ def load_stage_settings(cls: type[S], **options: Any) -> S:
         return cls(**{k: v for k, v in options.items() if v is not None})
     except ValidationError as e:
         prefix = str(cls.model_config.get("env_prefix") or "")
-        problems = []
+        problems, variables = [], []
         for err in e.errors():
             name = str(err["loc"][0]) if err["loc"] else "?"
             field = cls.model_fields.get(name)
             alias = field.validation_alias if field is not None else None
             variable = alias if isinstance(alias, str) else (prefix + name).upper()
             problems.append(f"{variable}: {err['msg']}")
+            variables.append(variable)
         raise ConfigurationError(
             "invalid settings: " + "; ".join(problems),
-            fix="correct the option or the environment variable",
+            fix=f"correct the option or the variable {', '.join(dict.fromkeys(variables))}",
         ) from e

@@ -21,11 +21,12 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from orion.durations import parse_duration
 from orion.exceptions import ConfigurationError
+from orion.settings import load_stage_settings
 from producers.config import SimulationConfig
 from producers.runner import ProduceOptions
 from producers.topics import SOURCES
@@ -178,17 +179,4 @@ def load_producer_settings(**options: Any) -> ProducerSettings:
     A value of the wrong type (``ORION_PRODUCER_EVENTS=x``) becomes a
     ConfigurationError naming the variable.
     """
-    given = {k: v for k, v in options.items() if v is not None}
-    try:
-        return ProducerSettings(**given)
-    except ValidationError as e:
-        fields = ProducerSettings.model_fields
-        problems = []
-        for err in e.errors():
-            name = str(err["loc"][0]) if err["loc"] else "?"
-            alias = fields[name].validation_alias if name in fields else name
-            problems.append(f"{alias or name}: {err['msg']}")
-        raise ConfigurationError(
-            "invalid producer settings: " + "; ".join(problems),
-            fix="correct the option or the ORION_PRODUCER_* variable",
-        ) from e
+    return load_stage_settings(ProducerSettings, **options)
