@@ -143,7 +143,12 @@ def _entity(path: Path) -> Entity:
                 raise bad(f"{f['name']}: orion.kind {kind!r} is not one of {sorted(KINDS)}")
             kinds.append((f["name"], str(kind)))
         if (bounds := f.get("orion.range")) is not None:
-            if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] < bounds[1]):
+            numbers = (
+                isinstance(bounds, list)
+                and len(bounds) == 2
+                and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+            )
+            if not (numbers and bounds[0] < bounds[1]):
                 raise bad(f"{f['name']}: orion.range must be [low, high], got {bounds!r}")
             ranges.append((f["name"], float(bounds[0]), float(bounds[1])))
     return Entity(

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from orion.exceptions import ConfigurationError
 
-__all__ = ["parse_duration", "parse_timedelta"]
+__all__ = ["parse_duration", "parse_timedelta", "seconds_setting"]
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|[smhd]?)\s*")
 _UNIT_S = {"": 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -32,3 +32,17 @@ def parse_duration(text: str) -> float:
 
 def parse_timedelta(text: str) -> timedelta:
     return timedelta(seconds=parse_duration(text))
+
+
+def seconds_setting(value: object, option: str, variable: str) -> object:
+    """A settings validator's input as seconds: text is parsed, anything else passes.
+
+    The error names the command-line option and the environment variable the
+    value came through, so a stage's settings need no parsing of their own.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_duration(value)
+    except ConfigurationError as e:
+        raise ConfigurationError(f"{option} / {variable}: {e.message}", fix=e.fix) from e

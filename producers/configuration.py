@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from orion.durations import parse_duration
+from orion.durations import seconds_setting
 from orion.exceptions import ConfigurationError
 from orion.settings import load_stage_settings
 from producers.config import SimulationConfig
@@ -100,14 +100,7 @@ class ProducerSettings(BaseSettings):
     @field_validator("duration_s", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return parse_duration(value)
-        except ConfigurationError as e:
-            raise ConfigurationError(
-                f"--duration / {_env('DURATION')}: {e.message}", fix=e.fix
-            ) from e
+        return seconds_setting(value, "--duration", _env("DURATION"))
 
     @model_validator(mode="after")
     def _check(self) -> ProducerSettings:

@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orion.durations import parse_duration
+from orion.durations import seconds_setting
 from orion.exceptions import ConfigurationError
 from orion.settings import load_stage_settings
 
@@ -42,12 +42,13 @@ def _unique_instance() -> str:
     return f"{host}-{os.getpid()}"
 
 
-Seconds = float
-"""A duration in seconds; given as text, in the grammar of :mod:`orion.durations`."""
-_DURATIONS = (
-    "dedup_window_s", "batch_interval_s", "session_timeout_s", "reference_grace_s",
-    "stall_after_s", "exit_when_stuck_s",
-)  # fmt: skip
+_OPTIONS = {
+    "dedup_window_s": "--dedup-window", "batch_interval_s": "--batch-interval",
+    "session_timeout_s": "--session-timeout", "reference_grace_s": "--reference-grace",
+    "exit_when_stuck_s": "--exit-when-stuck",
+}  # fmt: skip
+"""The duration settings' command-line options (``stall_after_s`` is environment only)."""
+_DURATIONS = (*_OPTIONS, "stall_after_s")
 
 
 class ProcessorConfig(BaseSettings):
@@ -74,19 +75,15 @@ class ProcessorConfig(BaseSettings):
     data_dir: Path = Field(
         default=Path(".stack/processor"), validation_alias=ENV_PREFIX + "DATA_DIR"
     )
-    dedup_window_s: Seconds = Field(
-        default=7 * 86400.0, validation_alias=ENV_PREFIX + "DEDUP_WINDOW"
-    )
+    dedup_window_s: float = Field(default=7 * 86400.0, validation_alias=ENV_PREFIX + "DEDUP_WINDOW")
     batch_max_records: int = Field(default=5000, validation_alias=ENV_PREFIX + "BATCH_SIZE")
     """A transaction ends after this many raw records ..."""
-    batch_interval_s: Seconds = Field(default=0.1, validation_alias=ENV_PREFIX + "BATCH_INTERVAL")
+    batch_interval_s: float = Field(default=0.1, validation_alias=ENV_PREFIX + "BATCH_INTERVAL")
     """... or after waiting this long for more: low latency in a quiet stream."""
-    session_timeout_s: Seconds = Field(
-        default=30.0, validation_alias=ENV_PREFIX + "SESSION_TIMEOUT"
-    )
+    session_timeout_s: float = Field(default=30.0, validation_alias=ENV_PREFIX + "SESSION_TIMEOUT")
     """How long the group waits for a silent worker (a SIGKILLed one) before its
     partitions move."""
-    reference_grace_s: Seconds = Field(default=5.0, validation_alias=ENV_PREFIX + "REFERENCE_GRACE")
+    reference_grace_s: float = Field(default=5.0, validation_alias=ENV_PREFIX + "REFERENCE_GRACE")
     """How long after a fact its master may be produced and still count (Kafka timestamps).
 
     A parked fact is decided once everything produced up to this long after it
@@ -94,11 +91,9 @@ class ProcessorConfig(BaseSettings):
     backlog much sooner."""
     store_memory_mib: int = Field(default=16, validation_alias=ENV_PREFIX + "STORE_MEMORY")
     """RocksDB memory per partition's dedup store: half write buffers, half block cache."""
-    stall_after_s: Seconds = Field(default=30.0, validation_alias=ENV_PREFIX + "STALL_AFTER")
+    stall_after_s: float = Field(default=30.0, validation_alias=ENV_PREFIX + "STALL_AFTER")
     """A loop phase (other than waiting for records) lasting longer is reported as a stall."""
-    exit_when_stuck_s: Seconds = Field(
-        default=300.0, validation_alias=ENV_PREFIX + "EXIT_WHEN_STUCK"
-    )
+    exit_when_stuck_s: float = Field(default=300.0, validation_alias=ENV_PREFIX + "EXIT_WHEN_STUCK")
     """A stall lasting longer stops the worker with status 1, for its supervisor to restart.
 
     A librdkafka call that never returns (librdkafka #5456: a transactional
@@ -111,16 +106,9 @@ class ProcessorConfig(BaseSettings):
     @field_validator(*_DURATIONS, mode="before")
     @classmethod
     def _duration(cls, value: Any, info: ValidationInfo) -> Any:
-        if not isinstance(value, str):
-            return value
-        try:
-            return parse_duration(value)
-        except ConfigurationError as e:
-            name = info.field_name or "?"
-            option = "--" + name.removesuffix("_s").replace("_", "-")
-            raise ConfigurationError(
-                f"{option} / {cls.model_fields[name].validation_alias}: {e.message}", fix=e.fix
-            ) from e
+        name = info.field_name or "?"
+        option = _OPTIONS.get(name, "(no option)")
+        return seconds_setting(value, option, str(cls.model_fields[name].validation_alias))
 
     @model_validator(mode="after")
     def _check(self) -> ProcessorConfig:

@@ -77,6 +77,8 @@ def test_a_new_foreign_key_is_one_schema_edit(tmp_path: Path) -> None:
      (lambda s: s.update({"orion.partition_key": "nope"}), "orion.partition_key 'nope' is not"),
      (lambda s: s.update({"orion.business_key": []}), "orion.business_key must be a non-empty"),
      (lambda s: s["fields"][-1].update({"orion.range": [5, 1]}),
+      "orion.range must be [low, high]"),
+     (lambda s: s["fields"][-1].update({"orion.range": ["a", 1]}),
       "orion.range must be [low, high]")],
 )  # fmt: skip
 def test_a_wrong_attribute_names_the_file(tmp_path: Path, change: Any, message: str) -> None:
