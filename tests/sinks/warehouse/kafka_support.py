@@ -8,17 +8,21 @@ keyed like the processors key them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from pydantic import SecretStr
 
 from orion.catalog import entities, load_schema, load_schema_text, subject
 from orion.registry import Registry
 from orion.serde import AvroEncoder
 from orion.settings import OrionSettings
 from orion.topics import TopicSpec, create_topics
+from sinks.warehouse.configuration import WarehouseSinkConfig
+from sinks.warehouse.consumer import WarehouseSink
 from tests.orion_process import OrionProcess
 from tests.warehouse_sql.support import to_clean
 
@@ -94,3 +98,22 @@ class LoaderProcess(OrionProcess):
 
     def __init__(self, log_path: Path, env: dict[str, str], *args: str) -> None:
         super().__init__(["sink", "warehouse", *args], log_path, env)
+
+
+def loader_thread(
+    settings: OrionSettings, dsn: str, config: WarehouseSinkConfig
+) -> tuple[threading.Event, threading.Thread, list[BaseException]]:
+    """An in-process loader into ``dsn`` on a thread: (stop, thread, errors it raised)."""
+    sink = WarehouseSink(settings.model_copy(update={"database_url": SecretStr(dsn)}), config)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            sink.run(stop)
+        except BaseException as e:  # surfaced by the test
+            errors.append(e)
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+    return stop, thread, errors

@@ -24,17 +24,16 @@ from typing import Any
 import psycopg2
 import pytest
 from confluent_kafka.admin import AdminClient
-from pydantic import SecretStr
 
 from orion.settings import OrionSettings
 from sinks.warehouse.checksum import table_checksums
 from sinks.warehouse.configuration import WarehouseSinkConfig
-from sinks.warehouse.consumer import WarehouseSink
 from sinks.warehouse.tables import DIMENSIONS, FACTS
 from tests.sinks.warehouse.kafka_support import (
     LoaderProcess,
     create_clean_topics,
     end_offsets,
+    loader_thread,
     publish,
 )
 from tests.warehouse_sql.support import clean_events, fresh_database, migrated, to_clean
@@ -86,19 +85,7 @@ def run_in_process(
         max_records=max_records,
         max_wait_s=0.5,
     )
-    sink = WarehouseSink(settings.model_copy(update={"database_url": SecretStr(dsn)}), config)
-    stop = threading.Event()
-    errors: list[Any] = []
-
-    def body() -> None:
-        try:
-            sink.run(stop)
-        except BaseException as e:  # surfaced by the test
-            errors.append(e)
-
-    thread = threading.Thread(target=body, daemon=True)
-    thread.start()
-    return stop, thread, errors
+    return loader_thread(settings, dsn, config)
 
 
 @pytest.fixture(scope="module")

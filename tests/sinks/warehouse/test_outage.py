@@ -16,15 +16,18 @@ import psycopg2
 import pytest
 from confluent_kafka.admin import AdminClient
 from prometheus_client import REGISTRY
-from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 import tests.sinks.s3.test_faults as faults
 from orion.settings import OrionSettings
 from sinks.warehouse.checksum import table_checksums
 from sinks.warehouse.configuration import WarehouseSinkConfig
-from sinks.warehouse.consumer import WarehouseSink
-from tests.sinks.warehouse.kafka_support import create_clean_topics, end_offsets, publish
+from tests.sinks.warehouse.kafka_support import (
+    create_clean_topics,
+    end_offsets,
+    loader_thread,
+    publish,
+)
 from tests.warehouse_sql.support import clean_events, fresh_database, migrated
 
 pytestmark = pytest.mark.integration
@@ -56,19 +59,7 @@ def start(
         retry_after_s=0.2,
         max_retry_after_s=1.0,
     )
-    sink = WarehouseSink(settings.model_copy(update={"database_url": SecretStr(dsn)}), config)
-    stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def body() -> None:
-        try:
-            sink.run(stop)
-        except BaseException as e:  # surfaced by the test
-            errors.append(e)
-
-    thread = threading.Thread(target=body, daemon=True)
-    thread.start()
-    return stop, thread, errors
+    return loader_thread(settings, dsn, config)
 
 
 def wait_for(what: str, done: Any, alive: Any, timeout: float = 120) -> None:
