@@ -34,4 +34,14 @@ class RuleViolation(ProcessorError, TerminalError):
 
 
 class EngineFatalError(ProcessorError):
-    """The transactional producer or the consumer failed fatally; nothing was committed."""
+    """The transactional producer or the consumer failed fatally; nothing was committed.
+
+    Every such error ends the worker with status 1, and says so: the fix names
+    what the supervisor must do, so an operator reading any fatal exit sees it.
+    """
+
+    def __init__(self, message: str, *, fix: str | None = None) -> None:
+        super().__init__(message, fix=fix or SUPERVISOR_FIX)
+
+
+SUPERVISOR_FIX = "the worker exits for its supervisor to restart it (same --instance-id)"

@@ -260,7 +260,6 @@ class Engine:
             raise EngineFatalError(
                 f"send_offsets_to_transaction did not return in {_OFFSETS_TIMEOUT_S + 5:.0f}s "
                 "after the broker went away (librdkafka #5456); nothing was committed",
-                fix="the worker exits for its supervisor to restart it (same --instance-id)",
             )
         if failure:
             raise failure[0]
