@@ -19,6 +19,12 @@ read by every stage:
   holds), ``orion.kind`` (``email``, ``phone``, ``vin`` or ``text``: how it is
   repaired and validated, and how the simulator damages it) and
   ``orion.range`` (``[low, high]``, its physical bounds).
+
+The raw schema says how sources name things: a field's ``orion.headers``
+lists the column headers export files use for it besides its own name
+(``"Price (ZAR)"`` for ``sale_price``); the file ingester matches headers
+after folding case and dropping everything but letters and digits, so
+``Sale ID``, ``sale_id`` and ``SALEID`` need no entry.
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ class Entity:
     """(field, kind), kind one of :data:`KINDS`."""
     ranges: tuple[tuple[str, float, float], ...] = ()
     """(field, low, high): physical bounds."""
+    headers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(raw field, other column headers export files use for it), from the raw schema."""
     root: Path = SCHEMA_ROOT
     """The schema folder it was read from (another one in tests)."""
 
@@ -151,6 +159,16 @@ def _entity(path: Path) -> Entity:
             if not (numbers and bounds[0] < bounds[1]):
                 raise bad(f"{f['name']}: orion.range must be [low, high], got {bounds!r}")
             ranges.append((f["name"], float(bounds[0]), float(bounds[1])))
+    headers = []
+    for f in load_schema(path.parents[1] / "raw" / path.name)["fields"]:
+        if (names := f.get("orion.headers")) is not None:
+            if not (
+                isinstance(names, list)
+                and names
+                and all(isinstance(n, str) and n.strip() for n in names)
+            ):
+                raise bad(f"raw {f['name']}: orion.headers must be a list of non-empty strings")
+            headers.append((f["name"], tuple(names)))
     return Entity(
         domain=domain,
         name=name,
@@ -160,6 +178,7 @@ def _entity(path: Path) -> Entity:
         references=tuple(references),
         kinds=tuple(kinds),
         ranges=tuple(ranges),
+        headers=tuple(headers),
         root=path.parents[1],
     )
 
