@@ -30,6 +30,7 @@ after folding case and dropping everything but letters and digits, so
 from __future__ import annotations
 
 import json
+from graphlib import TopologicalSorter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -181,6 +182,25 @@ def _entity(path: Path) -> Entity:
         headers=tuple(headers),
         root=path.parents[1],
     )
+
+
+def dependency_order(root: Path = SCHEMA_ROOT) -> tuple[Entity, ...]:
+    """Every entity, each after the entities it references (ties by stem).
+
+    The order a batch source should send in, so a fact's master data is there
+    before it: the file ingester takes its pending files in this order.
+    """
+    by_stem = {e.stem: e for e in entities(root)}
+    graph = TopologicalSorter(
+        {s: {r for _, r in e.references if r != s} for s, e in by_stem.items()}
+    )
+    graph.prepare()
+    out: list[Entity] = []
+    while graph.is_active():
+        ready = sorted(graph.get_ready())
+        out.extend(by_stem[s] for s in ready)
+        graph.done(*ready)
+    return tuple(out)
 
 
 def entity(stem: str) -> Entity:

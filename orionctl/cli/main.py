@@ -15,6 +15,7 @@ from orion.exceptions import OrionError
 from orionctl.cli import admin, s3sink, stack, warehouse
 from orionctl.cli.console import err
 from orionctl.cli.demo import demo
+from orionctl.cli.ingest import ingest_app
 from orionctl.cli.process import process
 from orionctl.cli.produce import produce
 from orionctl.cli.replay import lag, replay_app
@@ -39,6 +40,7 @@ app.add_typer(warehouse.warehouse_app, name="warehouse")
 s3sink.sink_app.command("warehouse")(warehouse.sink_warehouse)
 app.command()(warehouse.report)
 app.command()(demo)
+app.add_typer(ingest_app, name="ingest")
 
 
 def main() -> None:
