@@ -30,9 +30,9 @@ after folding case and dropping everything but letters and digits, so
 from __future__ import annotations
 
 import json
-from graphlib import TopologicalSorter
 from dataclasses import dataclass
 from functools import cache
+from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import Any
 
