@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 
 from orion.catalog import Entity, load_schema
-from orion.landing import row_event_id
+from orion.landing import RowIds
 from producers.landing.headers import ColumnMap
 from producers.landing.readers.table import SourceRow
 
@@ -198,6 +198,7 @@ class RowBuilder:
         self._position = {f: i for i, f in enumerate(columns.fields) if f is not None}
         self._converters = _converters(entity)
         self._key_field = entity.partition_key
+        self._ids = RowIds(content_sha256)
 
     def build(self, index: int, row: SourceRow) -> RawRow | RowError:
         """Data row number ``index`` (0-based, bad rows counted) as a raw row or an error."""
@@ -205,7 +206,7 @@ class RowBuilder:
         cells = row.cells
         for name, convert in self._converters:
             if name == "event_id":
-                rec[name] = row_event_id(self.sha256, index)
+                rec[name] = self._ids(index)
                 continue
             pos = self._position.get(name)
             cell = cells[pos] if pos is not None else None

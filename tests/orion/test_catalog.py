@@ -47,3 +47,14 @@ def test_unknown_topic_and_invalid_schema_are_clear_errors(tmp_path: Path) -> No
     bad.write_text(json.dumps({"type": "record", "name": "X", "fields": [{"name": "a"}]}))
     with pytest.raises(SchemaError, match=re.escape("bad.avsc: not a valid Avro schema")):
         load_schema(bad)
+
+
+def test_dependency_order_puts_every_entity_after_what_it_references() -> None:
+    from orion.catalog import dependency_order
+
+    order = [e.stem for e in dependency_order()]
+    assert sorted(order) == sorted(e.stem for e in entities())
+    for e in dependency_order():
+        for _, referent in e.references:
+            if referent != e.stem:
+                assert order.index(referent) < order.index(e.stem), (e.stem, referent)

@@ -63,6 +63,11 @@ class ReadOptions:
 
 def is_header_again(cells: tuple[object, ...], folded_headers: tuple[str, ...]) -> bool:
     """True for a row that repeats the header row (concatenated exports)."""
+    if not cells or not folded_headers:
+        return False
+    first = cells[0]
+    if fold("" if first is None else str(first)) != folded_headers[0]:
+        return False  # the common case, decided on one cell
     return tuple(fold("" if c is None else str(c)) for c in cells[: len(folded_headers)]) == (
         folded_headers
     )
