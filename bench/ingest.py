@@ -108,7 +108,8 @@ def main() -> None:
     rows = [sale(i) for i in range(args.rows)]
     ingester = Ingester(settings, IngestConfig(bucket=bucket))
     print(f"{args.rows:,} sales rows per format; topics under {prefix}, bucket {bucket}")
-    print(f"{'format':6} {'bytes':>12} {'bare parse rows/s':>18} {'ingest rows/s':>14} {'ratio':>7}")
+    head = ("format", "bytes", "bare parse rows/s", "ingest rows/s", "ratio")
+    print("{:6} {:>12} {:>18} {:>14} {:>7}".format(*head))
     try:
         for name in args.formats.split(","):
             write, parse = FORMATS[name]
@@ -122,7 +123,8 @@ def main() -> None:
             took = time.perf_counter() - t
             assert result.rows == args.rows, result
             ingest = args.rows / took
-            print(f"{name:6} {len(data):>12,} {bare:>18,.0f} {ingest:>14,.0f} {ingest / bare:>7.1%}")
+            ratio = ingest / bare
+            print(f"{name:6} {len(data):>12,} {bare:>18,.0f} {ingest:>14,.0f} {ratio:>7.1%}")
     finally:
         ingester.close()
 

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 MODULES = [
     "producers.metrics",
+    "producers.landing.metrics",
     "stream_processors.metrics",
     "sinks.base.metrics",
     "sinks.s3.metrics",
