@@ -76,7 +76,7 @@ def test_blank_lines_and_the_repeated_header_sit_between_data_rows() -> None:
     style = _style(stem, newline="\r\n", blank_before=frozenset({1, 4}), header_again_before=2)
     text = csv_bytes(columns_of(stem), rows, style, PLANS[stem]).decode()
     lines = text.split("\r\n")
-    assert lines[2] == "" and lines[3] == lines[0] and lines[-2:] == ["", ""]
+    assert lines[2] == "" and lines[4] == lines[0] and lines[-2:] == ["", ""]
     data = [
         r for r in csv.reader(io.StringIO(text, newline="")) if any(r) and r != lines[0].split(",")
     ]
