@@ -120,7 +120,7 @@ def _export(to_files: str, config: ProducerSettings) -> None:
         storage = S3Storage(s3.client(load_settings()), target)
     with stop_on_signals() as stop:
         stats = run_export(config.simulation_config(), config.export_options(), storage, stop)
-    table = Table(title=f"exported to {storage.describe()}")
+    table = Table(title="exported")
     for col in ("format", "files", "rows", "bytes"):
         table.add_column(col, justify="left" if col == "format" else "right")
     for fmt in sorted(stats.files):
@@ -129,6 +129,7 @@ def _export(to_files: str, config: ProducerSettings) -> None:
             str(stats.bytes_by_format[fmt]),
         )  # fmt: skip
     out.print(table)
+    out.print(f"to {storage.describe()}", soft_wrap=True)
     out.print(
         f"events {stats.events}, rows {stats.rows} in {sum(stats.files.values())} files, "
         f"{sum(stats.bytes_by_format.values())} bytes, poison left out {stats.poison_skipped}, "
