@@ -3,7 +3,8 @@
 Stage package; imports the shared `orion` package, never another stage.
 :func:`simulate` yields Avro-ready raw events with their ground-truth ledger
 records, deterministically from a seed; the producer loop (``runner``) sends
-them to Kafka. No I/O happens outside the runner and the ledger writer.
+them to Kafka, or the file exporter (``exports``) writes them as landing-zone
+export files. No I/O happens outside those two and the ledger writer.
 """
 
 from producers.config import SimulationConfig

@@ -10,9 +10,10 @@ plain seconds). A bad value or combination raises ConfigurationError naming
 the option, its variable and how to fix it, so the command prints one message
 and exits 1.
 
-:meth:`ProducerSettings.simulation_config` and
-:meth:`ProducerSettings.produce_options` turn the settings into what the
-simulation and the producing loop take.
+:meth:`ProducerSettings.simulation_config`,
+:meth:`ProducerSettings.produce_options` and
+:meth:`ProducerSettings.export_options` turn the settings into what the
+simulation, the producing loop and the file exporter (``--to-files``) take.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from orion.durations import seconds_setting
 from orion.exceptions import ConfigurationError
 from orion.settings import load_stage_settings
 from producers.config import SimulationConfig
+from producers.exports.storage import parse_target
+from producers.exports.writer import ExportOptions
 from producers.runner import ProduceOptions
 from producers.topics import SOURCES
 
@@ -87,6 +90,8 @@ class ProducerSettings(BaseSettings):
     """Share of events with a defect, 0 to 1."""
     ledger: Path | None = Field(default=None, validation_alias=_env("LEDGER"))
     """Write the ground-truth ledger (JSON lines) here."""
+    to_files: str | None = Field(default=None, validation_alias=_env("TO_FILES"))
+    """Write landing-zone export files to this directory or ``s3://bucket/prefix``, not Kafka."""
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -136,12 +141,38 @@ class ProducerSettings(BaseSettings):
                 f"--defect-rate must be between 0 and 1, got {self.defect_rate:g}",
                 fix=f"pass e.g. --defect-rate 0.1 (or set {_env('DEFECT_RATE')})",
             )
+        if self.to_files is not None:
+            self._check_files()
         if self.ledger is not None and self.ledger.is_dir():
             raise ConfigurationError(
                 f"--ledger {self.ledger} is a directory",
                 fix=f"pass --ledger (or set {_env('LEDGER')}) to a file path",
             )
         return self
+
+    def _check_files(self) -> None:
+        option = f"--to-files (or {_env('TO_FILES')})"
+        try:
+            target = parse_target(self.to_files or "")
+        except ValueError as e:
+            raise ConfigurationError(
+                f"--to-files: {e}", fix=f"pass {option} as a directory or s3://bucket/prefix"
+            ) from e
+        if isinstance(target, Path) and (not self.to_files or target.is_file()):
+            raise ConfigurationError(
+                f"--to-files {self.to_files!r} is not a directory",
+                fix=f"pass {option} as a directory (created if missing) or s3://bucket/prefix",
+            )
+        if self.rate is not None:
+            raise ConfigurationError(
+                "--to-files and --rate exclude each other: files are written as fast as possible",
+                fix=f"leave out --rate (check {_env('RATE')} in the environment)",
+            )
+        if self.events is None and self.duration_s is None:
+            raise ConfigurationError(
+                "--to-files needs --events or --duration: an export run must end",
+                fix=f"pass e.g. --events 20000 (or set {_env('EVENTS')})",
+            )
 
     @property
     def pace(self) -> float | None:
@@ -164,6 +195,10 @@ class ProducerSettings(BaseSettings):
         return ProduceOptions(
             events=self.events, duration_s=self.duration_s, rate=self.pace, ledger=self.ledger
         )
+
+    def export_options(self) -> ExportOptions:
+        """How much to export and where the file run's ledger goes."""
+        return ExportOptions(events=self.events, duration_s=self.duration_s, ledger=self.ledger)
 
 
 def load_producer_settings(**options: Any) -> ProducerSettings:

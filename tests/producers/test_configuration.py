@@ -207,14 +207,17 @@ def test_orion_produce_passes_only_the_given_options(monkeypatch: pytest.MonkeyP
     result = runner.invoke(app, ["produce"])
     assert isinstance(result.exception, _Stop)
     assert seen.pop() == dict.fromkeys(
-        ("sources", "events", "duration_s", "rate", "max_rate", "seed", "defect_rate", "ledger")
-    )
+        (
+            "sources", "events", "duration_s", "rate", "max_rate", "seed", "defect_rate",
+            "ledger", "to_files",
+        )
+    )  # fmt: skip
     args = ["produce", "--sources", "erp", "--duration", "5", "--max-rate", "--seed", "3"]
     result = runner.invoke(app, [*args, "--defect-rate", "0.2", "--ledger", "l.jsonl"])
     assert isinstance(result.exception, _Stop)
     assert seen.pop() == {
         "sources": "erp", "events": None, "duration_s": "5", "rate": None, "max_rate": True,
-        "seed": 3, "defect_rate": 0.2, "ledger": Path("l.jsonl"),
+        "seed": 3, "defect_rate": 0.2, "ledger": Path("l.jsonl"), "to_files": None,
     }  # fmt: skip
 
 
@@ -225,3 +228,31 @@ def test_orion_produce_refuses_a_bad_environment_value(monkeypatch: pytest.Monke
     result = CliRunner().invoke(app, ["produce", "--events", "10"])
     assert isinstance(result.exception, ConfigurationError)
     assert "--defect-rate must be between 0 and 1" in result.exception.message
+
+
+def test_to_files_takes_a_directory_or_an_s3_prefix(tmp_path: Path) -> None:
+    local = load_producer_settings(to_files=str(tmp_path / "out"), events=10)
+    assert local.export_options().events == 10
+    s3 = load_producer_settings(to_files="s3://landing-bucket/runs/1", duration_s="5s")
+    assert s3.export_options().duration_s == 5.0
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"to_files": "s3://", "events": 10}, "names no bucket"),
+        ({"to_files": "", "events": 10}, "is not a directory"),
+        ({"to_files": "FILE", "events": 10}, "is not a directory"),
+        ({"to_files": "out", "events": 10, "rate": 5.0}, "--to-files and --rate exclude"),
+        ({"to_files": "out"}, "--to-files needs --events or --duration"),
+    ],
+)
+def test_to_files_refuses_what_it_cannot_do(
+    options: dict[str, Any], message: str, tmp_path: Path
+) -> None:
+    if options["to_files"] == "FILE":
+        (tmp_path / "f").write_text("")
+        options = {**options, "to_files": str(tmp_path / "f")}
+    with pytest.raises(ConfigurationError, match=message) as e:
+        load_producer_settings(**options)
+    assert e.value.fix
