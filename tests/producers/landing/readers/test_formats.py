@@ -124,3 +124,18 @@ def test_xlsx_that_would_expand_past_the_limit_is_refused_unread() -> None:
         read_table("bomb.xlsx", out.getvalue(), ReadOptions(max_expanded_bytes=1024 * 1024))
     assert e.value.reason == "TOO_LARGE"
     assert len(out.getvalue()) < 100_000  # it was small on the wire
+
+
+@pytest.mark.parametrize(
+    ("data", "cells"),
+    [
+        (b'sale_id,notes\n\nS1,"a; b; c; d"\n', ("S1", "a; b; c; d")),
+        (b'id;amount\nA;"1,5"\n\n', ("A", "1,5")),
+        (b"id|amount\nA|1,5\n", ("A", "1,5")),
+    ],
+)
+def test_the_delimiter_is_the_headers_even_when_values_are_full_of_another(
+    data: bytes, cells: tuple[str, ...]
+) -> None:
+    _, got = rows("x.csv", data)
+    assert got == [SourceRow(got[0].line, cells)]  # type: ignore[union-attr]
