@@ -71,6 +71,10 @@ class Processor:
         }
         # Referenced entities that have references themselves, so may be parked (sales).
         self.parkable = frozenset(r for r in REFERENT_STEMS if refs.get(r))
+        self._key_field = {s: rules_for(s).entity.partition_key for s in stems}
+        """Clean records are keyed by their repaired partition key, not by the raw key:
+        a source (or a file row) that sends a damaged id as the key would otherwise give
+        the reference index a key no fact looks up (found with file exports, 2026-12-01)."""
         self._topic = {s: prefix + "raw." + s for s in stems}
         """The metrics' ``topic`` label: the raw topic a record was read from."""
         self.tally = metrics.Tally()
@@ -103,6 +107,7 @@ class Processor:
         if isinstance(verdict, Rejected):
             self._dead_letter(emit, stem, p, offset, ts_ms, key, value, verdict)
             return
+        key = str(verdict.clean[self._key_field[stem]]).encode()
         parked = state.parked
         if verdict.refs:
             exists = self.tracker.exists

@@ -36,7 +36,10 @@ ARRAY_SEPARATOR = "|"
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
-    """A row ready to publish: Kafka key and the raw record (with its derived event id)."""
+    """A row ready to publish: Kafka key and the raw record (with its derived event id).
+
+    The key is the partition key's text as sent (trimmed), or the event id when the
+    row has none."""
 
     line: int
     key: str
@@ -215,4 +218,8 @@ class RowBuilder:
             except _Invalid as e:
                 return RowError(row.line, e.reason, name, e.value)
         key = rec.get(self._key_field)
-        return RawRow(row.line, key.strip() if isinstance(key, str) else "", rec)
+        key = key.strip() if isinstance(key, str) else ""
+        # A row without its key still needs one partition for ever: librdkafka spreads
+        # empty keys at random, and a re-dropped file's copy must meet the first in the
+        # same partition's dedup state. The row's id is as stable as the file.
+        return RawRow(row.line, key or rec["event_id"], rec)
