@@ -12,7 +12,9 @@ from openpyxl import Workbook
 from producers.landing.readers import BadRow, FileRejected, ReadOptions, SourceRow, read_table
 
 
-def rows(name: str, data: bytes, **options: object) -> tuple[tuple[object, ...], list[object]]:
+def rows(
+    name: str, data: bytes, **options: object
+) -> tuple[tuple[object, ...], list[SourceRow | BadRow]]:
     table = read_table(name, data, ReadOptions(**options))  # type: ignore[arg-type]
     return table.headers, list(table.rows)
 
@@ -138,4 +140,4 @@ def test_the_delimiter_is_the_headers_even_when_values_are_full_of_another(
     data: bytes, cells: tuple[str, ...]
 ) -> None:
     _, got = rows("x.csv", data)
-    assert got == [SourceRow(got[0].line, cells)]  # type: ignore[union-attr]
+    assert got == [SourceRow(got[0].line, cells)]
