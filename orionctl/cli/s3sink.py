@@ -143,11 +143,14 @@ def archive(
 ) -> None:
     """Compact old bronze days into large archive objects and a manifest (dry run by default)."""
     from sinks.archive import ArchiveOptions, compact, plan_compaction
-    from sinks.s3.storage import S3Storage, s3_client
+    from sinks.base.storage import S3Storage, s3_client
+    from sinks.s3 import metrics as bronze_metrics
 
     settings = load_settings()
     cutoff = dt.datetime.now(dt.UTC).date() - parse_timedelta(older_than)
-    storage = S3Storage(s3_client(settings, timeout_s=60), settings.s3_bucket)
+    storage = S3Storage(
+        s3_client(settings, timeout_s=60), settings.s3_bucket, counters=bronze_metrics.STORAGE
+    )
     try:
         storage.check_bucket()
         chosen = tuple(t.strip() for t in topics.split(",")) if topics else None
@@ -195,13 +198,16 @@ def replay_archive(
 ) -> None:
     """Re-publish archived records byte for byte (key, value, headers, timestamp), in order."""
     from sinks.archive import replay
-    from sinks.s3.storage import S3Storage, s3_client
+    from sinks.base.storage import S3Storage, s3_client
+    from sinks.s3 import metrics as bronze_metrics
 
     first, last = parse_date(from_date, "--from"), parse_date(to_date, "--to")
     if last < first:
         raise ConfigurationError("--to is before --from", fix="swap them")
     settings = load_settings()
-    storage = S3Storage(s3_client(settings, timeout_s=60), settings.s3_bucket)
+    storage = S3Storage(
+        s3_client(settings, timeout_s=60), settings.s3_bucket, counters=bronze_metrics.STORAGE
+    )
     try:
         storage.check_bucket()
         progress = _progress("replaying")
