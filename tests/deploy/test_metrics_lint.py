@@ -15,6 +15,7 @@ MODULES = [
     "stream_processors.metrics",
     "sinks.base.metrics",
     "sinks.s3.metrics",
+    "sinks.silver.metrics",
     "sinks.warehouse.metrics",
 ]
 
