@@ -35,10 +35,10 @@ from orionctl.cli.service import service, stop_on_signals
 sink_app = typer.Typer(help="Sinks that consume the pipeline's topics.", no_args_is_help=True)
 
 
-def parse_topics(value: str | None, prefix: str = "") -> tuple[str, ...]:
-    """Comma-separated topics (full names), or every ``raw.*`` topic under the prefix."""
+def parse_topics(value: str | None, prefix: str = "", layer: str = "raw") -> tuple[str, ...]:
+    """Comma-separated topics (full names), or every ``<layer>.*`` topic under the prefix."""
     if value is None:
-        return tuple(prefix + e.topic("raw") for e in entities())
+        return tuple(prefix + e.topic(layer) for e in entities())
     topics = tuple(t.strip() for t in value.split(",") if t.strip())
     if not topics:
         raise ConfigurationError("--topics is empty", fix="name at least one topic")

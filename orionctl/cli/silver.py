@@ -13,26 +13,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orion.catalog import entities
-from orion.exceptions import ConfigurationError
 from orion.metrics import Heartbeat
 from orion.settings import load_settings, load_stage_settings
 from orionctl.cli.console import err, out
+from orionctl.cli.s3sink import parse_topics
 from orionctl.cli.service import service, stop_on_signals
 
 silver_app = typer.Typer(
     help="The silver layer: clean records as Parquet in S3.", no_args_is_help=True
 )
-
-
-def parse_clean_topics(value: str | None, prefix: str = "") -> tuple[str, ...]:
-    """Comma-separated topics (full names), or every ``clean.*`` topic under the prefix."""
-    if value is None:
-        return tuple(prefix + e.topic("clean") for e in entities())
-    topics = tuple(t.strip() for t in value.split(",") if t.strip())
-    if not topics:
-        raise ConfigurationError("--topics is empty", fix="name at least one topic")
-    return topics
 
 
 def sink_silver(
@@ -64,7 +53,7 @@ def sink_silver(
     settings = load_settings()
     config = load_stage_settings(
         SilverSinkConfig,
-        topics=parse_clean_topics(topics, settings.topic_prefix),
+        topics=parse_topics(topics, settings.topic_prefix, "clean"),
         topic_prefix=settings.topic_prefix,
         group=settings.topic_prefix + (group or DEFAULT_GROUP),
         instance_id=instance_id,
