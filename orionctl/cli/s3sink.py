@@ -35,10 +35,10 @@ from orionctl.cli.service import service, stop_on_signals
 sink_app = typer.Typer(help="Sinks that consume the pipeline's topics.", no_args_is_help=True)
 
 
-def parse_topics(value: str | None, prefix: str = "") -> tuple[str, ...]:
-    """Comma-separated topics (full names), or every ``raw.*`` topic under the prefix."""
+def parse_topics(value: str | None, prefix: str = "", layer: str = "raw") -> tuple[str, ...]:
+    """Comma-separated topics (full names), or every ``<layer>.*`` topic under the prefix."""
     if value is None:
-        return tuple(prefix + e.topic("raw") for e in entities())
+        return tuple(prefix + e.topic(layer) for e in entities())
     topics = tuple(t.strip() for t in value.split(",") if t.strip())
     if not topics:
         raise ConfigurationError("--topics is empty", fix="name at least one topic")
@@ -143,11 +143,14 @@ def archive(
 ) -> None:
     """Compact old bronze days into large archive objects and a manifest (dry run by default)."""
     from sinks.archive import ArchiveOptions, compact, plan_compaction
-    from sinks.s3.storage import S3Storage, s3_client
+    from sinks.base.storage import S3Storage, s3_client
+    from sinks.s3 import metrics as bronze_metrics
 
     settings = load_settings()
     cutoff = dt.datetime.now(dt.UTC).date() - parse_timedelta(older_than)
-    storage = S3Storage(s3_client(settings, timeout_s=60), settings.s3_bucket)
+    storage = S3Storage(
+        s3_client(settings, timeout_s=60), settings.s3_bucket, counters=bronze_metrics.STORAGE
+    )
     try:
         storage.check_bucket()
         chosen = tuple(t.strip() for t in topics.split(",")) if topics else None
@@ -195,13 +198,16 @@ def replay_archive(
 ) -> None:
     """Re-publish archived records byte for byte (key, value, headers, timestamp), in order."""
     from sinks.archive import replay
-    from sinks.s3.storage import S3Storage, s3_client
+    from sinks.base.storage import S3Storage, s3_client
+    from sinks.s3 import metrics as bronze_metrics
 
     first, last = parse_date(from_date, "--from"), parse_date(to_date, "--to")
     if last < first:
         raise ConfigurationError("--to is before --from", fix="swap them")
     settings = load_settings()
-    storage = S3Storage(s3_client(settings, timeout_s=60), settings.s3_bucket)
+    storage = S3Storage(
+        s3_client(settings, timeout_s=60), settings.s3_bucket, counters=bronze_metrics.STORAGE
+    )
     try:
         storage.check_bucket()
         progress = _progress("replaying")

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from sinks.archive.manifest import ArchiveEntry, load_manifest, save_manifest
 from sinks.base import KafkaRecord
+from sinks.base.storage import S3Storage
 from sinks.s3.exceptions import ArchiveConflictError
 from sinks.s3.format import AvroContainerFormat, records_checksum
 from sinks.s3.partitioner import ObjectName, parse_key
-from sinks.s3.storage import S3Storage
 
 log = logging.getLogger("sinks.archive")
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from sinks.s3.storage import S3Storage
+from sinks.base.storage import S3Storage
 
 MANIFEST_NAME = "manifest.json"
 VERSION = 1

@@ -22,9 +22,9 @@ from confluent_kafka import KafkaException, Producer
 
 from orion.exceptions import ConfigurationError, ServiceUnavailableError
 from orion.settings import OrionSettings
+from sinks.base.storage import S3Storage
 from sinks.s3.format import iter_records
 from sinks.s3.partitioner import ObjectName, parse_key
-from sinks.s3.storage import S3Storage
 
 log = logging.getLogger("sinks.replay")
 PREFIXES = ("bronze", "archive")

@@ -18,11 +18,11 @@ from orion.metrics import Heartbeat
 from orion.settings import OrionSettings
 from sinks.base import KafkaOffsets, RunnerOptions, RunStats, SinkRunner
 from sinks.base.runner import consumer_config as sink_consumer_config
+from sinks.base.storage import S3Storage, s3_client
 from sinks.s3 import metrics
 from sinks.s3.configuration import S3SinkConfig
 from sinks.s3.format import AvroContainerFormat
 from sinks.s3.partitioner import DailyPartitioner
-from sinks.s3.storage import S3Storage, s3_client
 from sinks.s3.writer import S3Sink
 
 
@@ -31,7 +31,7 @@ def consumer_config(settings: OrionSettings, config: S3SinkConfig) -> dict[str, 
 
     ``max.poll.interval.ms`` is also how long a rebalance waits for a member
     that died without leaving; it stays above the longest S3 retry of one
-    flush (see :class:`~sinks.s3.storage.RetryPolicy`) but well below the
+    flush (see :class:`~sinks.base.storage.RetryPolicy`) but well below the
     librdkafka default of five minutes.
     """
     return {
@@ -52,6 +52,7 @@ def build_storage(settings: OrionSettings, config: S3SinkConfig) -> S3Storage:
         settings.s3_bucket,
         multipart_threshold=config.multipart_threshold,
         part_size=config.part_size,
+        counters=metrics.STORAGE,
     )
     try:
         storage.check_bucket()

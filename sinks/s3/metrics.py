@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from sinks.base.storage import StorageCounters
+
 RECORDS = Counter("orion_s3_sink_records", "Kafka records archived to S3", ["topic"])
 BYTES = Counter("orion_s3_sink_bytes", "bytes of objects written to S3", ["topic"])
 OBJECTS = Counter("orion_s3_sink_objects", "objects written to S3", ["topic"])
@@ -28,3 +30,5 @@ BACKOFFS = Counter(
 LAG = Gauge(
     "orion_s3_sink_consumer_lag", "records in Kafka not yet archived", ["topic", "partition"]
 )
+STORAGE = StorageCounters(errors=S3_ERRORS, retries=S3_RETRIES)
+"""What the bronze sink's storage (and the archive tools', which work on bronze) counts into."""

@@ -32,11 +32,11 @@ from sinks.base import (
     SinkBackpressureError,
     TopicPartitionKey,
 )
+from sinks.base.storage import Storage
 from sinks.s3 import metrics
 from sinks.s3.exceptions import ArchiveConflictError
 from sinks.s3.format import Format, records_checksum
 from sinks.s3.partitioner import DailyPartitioner
-from sinks.s3.storage import Storage
 
 log = logging.getLogger("sinks.s3.writer")
 

@@ -16,6 +16,7 @@ MODULES = [
     "stream_processors.metrics",
     "sinks.base.metrics",
     "sinks.s3.metrics",
+    "sinks.silver.metrics",
     "sinks.warehouse.metrics",
 ]
 

@@ -7,6 +7,7 @@ other's rows and never touch the shared ``warehouse`` database.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterator
@@ -71,10 +72,18 @@ def to_clean(stem: str, expected: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def clean_events(seed: int, total: int) -> list[tuple[str, str, dict[str, Any]]]:
-    """(stem, key, ledger expected) of every ACCEPT/REPAIR event of a simulator run, in order."""
+def clean_events(
+    seed: int, total: int, days: int | None = None
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(stem, key, ledger expected) of every ACCEPT/REPAIR event of a simulator run, in order.
+
+    ``days`` squeezes the run into that many business days from the default start
+    (the default spans a year, so few events share a day).
+    """
     out = []
     config = SimulationConfig(sources=ALL_SOURCES, seed=seed, total_events=total)
+    if days is not None:
+        config = dataclasses.replace(config, end=config.start + dt.timedelta(days=days - 1))
     for ev in simulate(config):
         led = ev.ledger
         if led.outcome in ("ACCEPT", "REPAIR"):

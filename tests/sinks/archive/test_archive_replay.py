@@ -13,8 +13,8 @@ from orion.settings import OrionSettings
 from sinks.archive import plan_compaction
 from sinks.archive.compact import _store_verified
 from sinks.base import BatchLimits, RunnerOptions
+from sinks.base import storage as s3storage
 from sinks.s3 import S3SinkConfig, run_s3_sink
-from sinks.s3 import storage as s3storage
 from sinks.s3.format import AvroContainerFormat
 from sinks.s3.partitioner import ObjectName
 from tests.conftest import unique

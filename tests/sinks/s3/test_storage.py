@@ -9,8 +9,8 @@ import pytest
 
 from orion.exceptions import ConfigurationError
 from orion.settings import OrionSettings
-from sinks.s3 import storage as s3storage
-from sinks.s3.storage import RetryPolicy, S3Storage, StorageUnavailableError
+from sinks.base import storage as s3storage
+from sinks.base.storage import RetryPolicy, S3Storage, StorageUnavailableError
 
 pytestmark = pytest.mark.integration
 MiB = 1024 * 1024

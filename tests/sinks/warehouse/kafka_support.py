@@ -9,10 +9,12 @@ keyed like the processors key them.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from pydantic import SecretStr
 
@@ -117,3 +119,23 @@ def loader_thread(
     thread = threading.Thread(target=body, daemon=True)
     thread.start()
     return stop, thread, errors
+
+
+def stored_offsets(dsn: str) -> dict[tuple[str, int], int]:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT topic, partition, next_offset FROM metadata.sink_offsets")
+        out = {(t, p): o for t, p, o in cur.fetchall()}
+    conn.close()
+    return out
+
+
+def wait_loaded(
+    dsn: str, ends: dict[tuple[str, int], int], timeout: float, alive: Any = lambda: True
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert alive(), "the loader stopped before loading everything"
+        if stored_offsets(dsn) == ends:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"not loaded in {timeout}s")

@@ -35,6 +35,8 @@ from tests.sinks.warehouse.kafka_support import (
     end_offsets,
     loader_thread,
     publish,
+    stored_offsets,
+    wait_loaded,
 )
 from tests.warehouse_sql.support import clean_events, fresh_database, migrated, to_clean
 
@@ -53,26 +55,6 @@ class Run:
     ends: dict[tuple[str, int], int]
     killed_db: str
     clean_db: str
-
-
-def stored_offsets(dsn: str) -> dict[tuple[str, int], int]:
-    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SELECT topic, partition, next_offset FROM metadata.sink_offsets")
-        out = {(t, p): o for t, p, o in cur.fetchall()}
-    conn.close()
-    return out
-
-
-def wait_loaded(
-    dsn: str, ends: dict[tuple[str, int], int], timeout: float, alive: Any = lambda: True
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert alive(), "the loader stopped before loading everything"
-        if stored_offsets(dsn) == ends:
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"not loaded in {timeout}s")
 
 
 def run_in_process(

@@ -1,4 +1,9 @@
-"""Storage: bytes -> object, only ever created, never overwritten.
+"""Storage: bytes -> object, only ever created, never overwritten; shared by the object sinks.
+
+The bronze sink (:mod:`sinks.s3`), the silver sink (:mod:`sinks.silver`) and
+the archive tools write through it; each names its own failure counters
+(:class:`StorageCounters`), so a failing S3 call is counted under the sink
+that made it.
 
 Every put is conditional (``If-None-Match: *``): S3 (and versitygw) answer
 412 PreconditionFailed when the key exists, which :meth:`put_if_absent`
@@ -21,16 +26,16 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
+from prometheus_client import Counter
 
 from orion import s3 as orion_s3
 from orion.exceptions import ConfigurationError, OrionError, TransientError
 from orion.settings import OrionSettings
-from sinks.s3 import metrics
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-log = logging.getLogger("sinks.s3.storage")
+log = logging.getLogger("sinks.storage")
 T = TypeVar("T")
 
 _TRANSIENT_CODES = frozenset(
@@ -64,6 +69,14 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
 
     def put(self, key: str, body: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class StorageCounters:
+    """Where a storage counts failed S3 calls and retries, labelled by ``operation``."""
+
+    errors: Counter
+    retries: Counter
 
 
 @dataclass(frozen=True)
@@ -106,6 +119,7 @@ class S3Storage:
         part_size: int = 16 * 1024 * 1024,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        counters: StorageCounters | None = None,
     ) -> None:
         if part_size < 5 * 1024 * 1024:
             raise ConfigurationError(
@@ -118,6 +132,7 @@ class S3Storage:
         self.part_size = part_size
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._counters = counters
 
     def _call(self, operation: str, fn: Callable[[], T]) -> T:
         delay = self.retry.base_delay_s
@@ -127,13 +142,15 @@ class S3Storage:
             except (BotoCoreError, ClientError) as e:
                 if not _transient(e):
                     raise
-                metrics.S3_ERRORS.labels(operation).inc()
+                if self._counters is not None:
+                    self._counters.errors.labels(operation).inc()
                 if attempt == self.retry.attempts:
                     raise StorageUnavailableError(
                         f"S3 {operation} failed {attempt} times: {e}",
                         fix="check that the S3 endpoint is up (`orion stack status`)",
                     ) from e
-                metrics.S3_RETRIES.labels(operation).inc()
+                if self._counters is not None:
+                    self._counters.retries.labels(operation).inc()
                 log.warning(
                     "S3 call failed, retrying",
                     extra={"operation": operation, "attempt": attempt, "error": str(e)},
