@@ -2,7 +2,8 @@
 
 A question's name is its view's name, its title the view's comment
 (``COMMENT ON VIEW``), so adding a question is one migration and ``orion
-report`` lists it without a code change.
+report`` lists it without a code change. The data-quality scorecard's views
+are read the same way from schema ``dq``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = ["Answer", "Question", "answer", "questions"]
 class Question:
     name: str
     title: str
+    schema: str = "analytics"
 
 
 @dataclass(frozen=True)
@@ -31,22 +33,25 @@ class Answer:
     rows: list[tuple[Any, ...]]
 
 
-def questions(conn: Connection) -> list[Question]:
-    """Every view in ``analytics``, by name."""
+def questions(conn: Connection, schema: str = "analytics") -> list[Question]:
+    """Every view in ``schema``, by name (none when the schema does not exist)."""
     with conn.cursor() as cur:
         cur.execute(
             "SELECT c.relname, coalesce(obj_description(c.oid, 'pg_class'), c.relname) "
             "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = 'analytics' AND c.relkind IN ('v', 'm') ORDER BY c.relname"
+            "WHERE n.nspname = %s AND c.relkind IN ('v', 'm') ORDER BY c.relname",
+            (schema,),
         )
-        out = [Question(n, t) for n, t in cur.fetchall()]
+        out = [Question(n, t, schema) for n, t in cur.fetchall()]
     conn.rollback()
     return out
 
 
 def answer(conn: Connection, question: Question, limit: int | None = None) -> Answer:
     """The rows of one question's view (at most ``limit``), read in a read-only transaction."""
-    query = sql.SQL("SELECT * FROM {} LIMIT %s").format(sql.Identifier("analytics", question.name))
+    query = sql.SQL("SELECT * FROM {} LIMIT %s").format(
+        sql.Identifier(question.schema, question.name)
+    )
     with conn.cursor() as cur:
         cur.execute("SET TRANSACTION READ ONLY")
         cur.execute(query, (limit,))
