@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import sys
 from decimal import Decimal
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from psycopg2.extensions import connection as Connection
 from rich.table import Table
 
 from orion.metrics import Heartbeat
-from orion.settings import load_settings, load_stage_settings
+from orion.settings import OrionSettings, load_settings, load_stage_settings
 from orionctl.cli.console import err, out
 from orionctl.cli.service import service, stop_on_signals
 
@@ -148,6 +150,7 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    html = "html"
 
 
 def _plain(v: Any) -> Any:
@@ -162,18 +165,48 @@ def report(
     question: Annotated[
         str | None, typer.Option(help="one question by name (default: all)")
     ] = None,
-    output: Annotated[Format, typer.Option("--format", help="table, json or csv")] = Format.table,
+    output: Annotated[
+        Format, typer.Option("--format", help="table, json, csv or html")
+    ] = Format.table,
     limit: Annotated[int, typer.Option(min=1, help="rows per question")] = 20,
     list_only: Annotated[bool, typer.Option("--list", help="list the questions only")] = False,
+    path: Annotated[
+        Path | None,
+        typer.Option("--output", help="write json, csv or html to this file, not stdout"),
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="another database on ORION_DATABASE_URL's server, e.g. orion_demo (`make demo`)"
+        ),
+    ] = None,
+    dead_letters: Annotated[
+        bool,
+        typer.Option(
+            help="html: count dead letters per reason from the dlq.* topics under "
+            "ORION_TOPIC_PREFIX"
+        ),
+    ] = True,
 ) -> None:
     """Answer the finance department's questions from the analytics views."""
+    from orion.database_url import describe, with_database
     from sinks.warehouse.db import connect
     from sinks.warehouse.migrations import require_current
     from sinks.warehouse.report import answer, find, questions
 
-    conn = connect(load_settings().database_dsn, application="orion-report")
+    if path is not None and output is Format.table:
+        raise typer.BadParameter("--output needs --format json, csv or html", param_hint="--output")
+    if question and output is Format.html:
+        raise typer.BadParameter("the html page holds every question", param_hint="--question")
+    settings = load_settings()
+    dsn = with_database(settings.database_dsn, database) if database else settings.database_dsn
+    conn = connect(dsn, application="orion-report")
     try:
         require_current(conn)
+        if output is Format.html and not list_only:
+            text = _html(conn, settings, limit, describe(dsn), dead_letters)
+            _emit(text, path)
+            return
         chosen = [find(conn, question)] if question else questions(conn)
         if list_only:
             for q in chosen:
@@ -190,13 +223,15 @@ def report(
             }
             for a in answers
         }
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        _emit(json.dumps(doc, indent=2) + "\n", path)
     elif output is Format.csv:
-        writer = csv.writer(sys.stdout)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
         for a in answers:
             writer.writerow([f"# {a.question.name}: {a.question.title}"])
             writer.writerow(a.columns)
             writer.writerows([[_plain(v) for v in r] for r in a.rows])
+        _emit(buffer.getvalue(), path)
     else:
         for a in answers:
             table = Table(title=f"{a.question.title} [dim]({a.question.name})[/]")
@@ -205,6 +240,36 @@ def report(
             for r in a.rows:
                 table.add_row(*("" if v is None else str(_plain(v)) for v in r))
             out.print(table)
+
+
+def _emit(text: str, path: Path | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    out.print(f"report written to {path.resolve()}", highlight=False)
+
+
+def _html(
+    conn: Connection, settings: OrionSettings, limit: int, source: str, dead_letters: bool
+) -> str:
+    from confluent_kafka import KafkaException
+
+    from orionctl.ops.dead_letters import count_dead_letters
+    from sinks.warehouse.reporting import DeadLetters, html_report
+
+    if not dead_letters:
+        counted = DeadLetters(unavailable="not counted (--no-dead-letters)")
+    else:
+        try:
+            counted = DeadLetters(
+                count_dead_letters(settings.kafka_bootstrap, settings.topic_prefix)
+            )
+        except KafkaException as e:
+            err.print(f"dead letters not counted: Kafka did not answer ({e})")
+            counted = DeadLetters(unavailable=f"Kafka did not answer at {settings.kafka_bootstrap}")
+    return html_report(conn, limit=limit, dead_letters=counted, source=source)
 
 
 def _numeric(a: Any, column: str) -> bool:

@@ -105,3 +105,17 @@ def migrated(dsn: str) -> str:
 
     migrate(dsn)
     return dsn
+
+
+def load_sample(dsn: str, total: int = 4000, seed: int = 9) -> None:
+    """A small simulator run's clean records through the real writer, in one batch."""
+    from sinks.warehouse.load import Item, Load
+    from sinks.warehouse.writer import WarehouseWriter
+
+    writer = WarehouseWriter(dsn)
+    b = Load()
+    for i, (stem, _key, exp) in enumerate(clean_events(seed=seed, total=total)):
+        b.items.append(Item(stem, "clean." + stem, 0, i, to_clean(stem, exp)))
+        b.advance("clean." + stem, 0, i)
+    writer.write(b)
+    writer.close()

@@ -12,9 +12,7 @@ import pytest
 
 from orion.settings import OrionSettings
 from sinks.warehouse.checksum import table_checksums
-from sinks.warehouse.load import Item, Load
-from sinks.warehouse.writer import WarehouseWriter
-from tests.warehouse_sql.support import clean_events, cli_entry, fresh_database, to_clean
+from tests.warehouse_sql.support import cli_entry, fresh_database, load_sample
 
 pytestmark = pytest.mark.integration
 
@@ -28,16 +26,6 @@ def orion(*args: str, dsn: str, timeout: float = 120) -> subprocess.CompletedPro
         timeout=timeout,
         check=False,
     )
-
-
-def load_sample(dsn: str, total: int = 4000) -> None:
-    writer = WarehouseWriter(dsn)
-    b = Load()
-    for i, (stem, _key, exp) in enumerate(clean_events(seed=9, total=total)):
-        b.items.append(Item(stem, "clean." + stem, 0, i, to_clean(stem, exp)))
-        b.advance("clean." + stem, 0, i)
-    writer.write(b)
-    writer.close()
 
 
 def test_migrate_command_is_idempotent(settings: OrionSettings) -> None:
