@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,16 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
-from confluent_kafka import Consumer, TopicPartition
 from psycopg2 import sql
 
-from orion import deadletter
 from orion import s3 as orion_s3
 from orion.catalog import entities
 from orion.database_url import with_database
 from orion.exceptions import OrionError
-from orion.settings import OrionSettings
+from orion.settings import OrionSettings, default_stack_dir
 from orionctl.ops import offsets, sink_offsets
+from orionctl.ops.dead_letters import count_dead_letters
 
 DEMO_DATABASE = "orion_demo"
 CATCH_UP_TIMEOUT_S = 900.0
@@ -56,6 +57,7 @@ class DemoSummary:
     bronze_objects: int = 0
     bronze_records_lag: int = 0
     elapsed_s: float = 0.0
+    report_html: Path | None = None
 
 
 class DemoError(OrionError):
@@ -78,6 +80,37 @@ def _orion(
     if result.returncode != 0:
         raise DemoError(f"`orion {' '.join(args)}` failed:\n{result.stderr.strip()[-2000:]}")
     return result
+
+
+def _orion_executable() -> list[str]:
+    """How this shell can run the ``orion`` that runs now: on PATH, a path, or ``python -m``."""
+    exe = Path(sys.executable).with_name("orion")  # the console script beside the interpreter
+    if not exe.is_file():
+        return [sys.executable, "-m", "orionctl"]
+    found = shutil.which("orion")
+    if found and Path(found).resolve() == exe.resolve():
+        return ["orion"]
+    try:
+        return [str(exe.absolute().relative_to(Path.cwd()))]
+    except ValueError:
+        return [str(exe)]
+
+
+def report_command(prefix: str, html: Path | None = None) -> str:
+    """The ``orion report`` command line that reports on what a demo run loaded.
+
+    Printed for people to paste, so it names the demo's database (nothing else
+    points at it), the stack directory when one was chosen, and for the HTML
+    page the run's topic prefix (its dead letters are counted under it).
+    """
+    env = []
+    if "ORION_STACK_DIR" in os.environ:
+        env.append(f"ORION_STACK_DIR={shlex.quote(str(default_stack_dir()))}")
+    args = [*_orion_executable(), "report", "--database", DEMO_DATABASE]
+    if html is not None:
+        env.append(f"ORION_TOPIC_PREFIX={shlex.quote(prefix)}")
+        args += ["--format", "html", "--output", str(html)]
+    return " ".join([*env, *(shlex.quote(a) for a in args)])
 
 
 def _fresh_database(settings: OrionSettings) -> str:
@@ -135,38 +168,6 @@ def _caught_up(settings: OrionSettings, prefix: str, dsn: str) -> tuple[bool, in
     return behind == 0, behind
 
 
-def _dead_letters(settings: OrionSettings, prefix: str) -> Counter[str]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": prefix + "demo",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-        }
-    )
-    counts: Counter[str] = Counter()
-    try:
-        parts = []
-        for e in entities():
-            topic = prefix + e.topic("dlq")
-            for p in consumer.list_topics(topic, timeout=10).topics[topic].partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-                if high > low:
-                    parts.append(TopicPartition(topic, p, low))
-        consumer.assign(parts)
-        idle = 0
-        while parts and idle < 3:
-            batch = consumer.consume(5000, timeout=1.0)
-            idle = 0 if batch else idle + 1
-            for msg in batch:
-                if msg.error() is None:
-                    reason = dict(msg.headers() or []).get(deadletter.REASON) or b"?"
-                    counts[reason.decode() if isinstance(reason, bytes) else reason] += 1
-    finally:
-        consumer.close()
-    return counts
-
-
 def _warehouse_rows(dsn: str) -> dict[str, int]:
     conn = psycopg2.connect(dsn)
     try:
@@ -211,6 +212,8 @@ def run_demo(
     while_running: Callable[[str, str], None] | None = None,
 ) -> tuple[DemoSummary, str]:
     """Run the whole pipeline once; returns the summary and the finance report's text.
+
+    The HTML report is written to ``<run dir>/report.html`` (``summary.report_html``).
 
     ``while_running(prefix, dsn)`` is called once everything has caught up and
     before the services stop (the dashboard test queries Prometheus there).
@@ -288,9 +291,12 @@ def run_demo(
         summary.expected[rec["outcome"]] += 1
         if rec["reason"]:
             summary.expected_reasons[rec["reason"]] += 1
-    summary.dead_letters = _dead_letters(settings, prefix)
+    for (_topic, reason), n in count_dead_letters(settings.kafka_bootstrap, prefix).items():
+        summary.dead_letters[reason] += n
     summary.warehouse_rows = _warehouse_rows(dsn)
     summary.bronze_objects = _bronze_objects(settings, prefix)
     text = _orion(["report", "--limit", "10"], env).stdout
+    summary.report_html = run_dir / "report.html"
+    _orion(["report", "--format", "html", "--output", str(summary.report_html)], env)
     summary.elapsed_s = time.monotonic() - started
     return summary, text

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local stack needs, when they are missing:
 # PostgreSQL 15+ and Prometheus (servers), Java 17+ and Maven (Kafka and the
-# registry come from Maven Central), Go (builds versitygw). Needs root for
+# registry come from Maven Central), Go (builds versitygw), and Chromium (the
+# HTML report's test opens the page in a headless browser). Needs root for
 # apt-get; without it, prints the command to run and fails.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 id postgres >/dev/null 2>&1 || missing+=(postgresql)
 
 [ ${#missing[@]} -eq 0 ] && exit 0

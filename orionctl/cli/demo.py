@@ -9,7 +9,7 @@ from rich.table import Table
 
 from orion.settings import default_stack_dir, load_settings
 from orionctl.cli.console import err, out
-from orionctl.demo import DEMO_DATABASE, run_demo
+from orionctl.demo import DEMO_DATABASE, report_command, run_demo
 
 
 def demo(
@@ -46,4 +46,12 @@ def demo(
     for name, rows in summary.warehouse_rows.items():
         table.add_row(f"warehouse.{name} rows", "", str(rows))
     out.print(table)
-    out.print(f"warehouse database: {DEMO_DATABASE}; topics under {summary.prefix}")
+    out.print(
+        f"warehouse database: {DEMO_DATABASE}; topics under {summary.prefix}", highlight=False
+    )
+    out.print(f"HTML report: {summary.report_html}", highlight=False, soft_wrap=True)
+    out.print("report on this run again:", highlight=False)
+    out.print(f"  {report_command(summary.prefix)}", markup=False, highlight=False, soft_wrap=True)
+    if summary.report_html is not None:
+        html = report_command(summary.prefix, summary.report_html)
+        out.print(f"  {html}", markup=False, highlight=False, soft_wrap=True)

@@ -16,7 +16,7 @@ import sys
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from psycopg2.extensions import connection as Connection
@@ -26,6 +26,9 @@ from orion.metrics import Heartbeat
 from orion.settings import OrionSettings, load_settings, load_stage_settings
 from orionctl.cli.console import err, out
 from orionctl.cli.service import service, stop_on_signals
+
+if TYPE_CHECKING:
+    from sinks.warehouse.exceptions import MigrationError
 
 warehouse_app = typer.Typer(
     help="The PostgreSQL warehouse: schema and backups.", no_args_is_help=True
@@ -191,6 +194,7 @@ def report(
     """Answer the finance department's questions from the analytics views."""
     from orion.database_url import describe, with_database
     from sinks.warehouse.db import connect
+    from sinks.warehouse.exceptions import MigrationError
     from sinks.warehouse.migrations import require_current
     from sinks.warehouse.report import answer, find, questions
 
@@ -202,7 +206,10 @@ def report(
     dsn = with_database(settings.database_dsn, database) if database else settings.database_dsn
     conn = connect(dsn, application="orion-report")
     try:
-        require_current(conn)
+        try:
+            require_current(conn)
+        except MigrationError as e:
+            raise _with_demo_hint(conn, e) if database is None else e from None
         if output is Format.html and not list_only:
             text = _html(conn, settings, limit, describe(dsn), dead_letters)
             _emit(text, path)
@@ -240,6 +247,30 @@ def report(
             for r in a.rows:
                 table.add_row(*("" if v is None else str(_plain(v)) for v in r))
             out.print(table)
+
+
+def _with_demo_hint(conn: Connection, error: MigrationError) -> MigrationError:
+    """``error``, with the command for the demo's database when there is one to report on.
+
+    `make demo` loads a database of its own, which ORION_DATABASE_URL does not
+    name; a first `orion report` after it would otherwise only say to migrate.
+    """
+    from orionctl.demo import DEMO_DATABASE
+    from sinks.warehouse.exceptions import ChangedMigrationError, MigrationError
+
+    if isinstance(error, ChangedMigrationError):
+        return error
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DEMO_DATABASE,))
+        found = cur.fetchone() is not None
+    conn.rollback()
+    if not found:
+        return error
+    return MigrationError(
+        error.message,
+        fix=f"{error.fix}; or, for what `make demo` loaded: "
+        f"orion report --database {DEMO_DATABASE}",
+    )
 
 
 def _emit(text: str, path: Path | None) -> None:
