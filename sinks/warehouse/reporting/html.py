@@ -156,7 +156,11 @@ def _section(s: Section) -> str:
     more = s.limit is not None and len(a.rows) >= s.limit
     meta = [f"analytics.{a.question.name}", f"{len(a.rows)} row(s)"]
     if more:
-        meta.append(s.note or f"the first {s.limit}")
+        meta.append(
+            s.note
+            or f"the first {s.limit}; "
+            f"`orion report --question {a.question.name} --limit N` for more"
+        )
     chart = f'<figure data-question="{_e(a.question.name)}">{s.chart}</figure>' if s.chart else ""
     return (
         f'<section class="question" id="q-{_e(a.question.name)}">'
