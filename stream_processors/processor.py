@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 
 from orion import deadletter
+from orion.provenance import clean_headers
 from orion.reasons import Reason
 from stream_processors import metrics
 from stream_processors.barriers import BarrierLookup, barrier_times
@@ -117,8 +118,8 @@ class Processor:
                 parked.park(Parked(stem, offset, key, ts_ms, value or b"", time.time(), replayed,
                                    self.tracker.epoch, judged=judged), missing)  # fmt: skip
                 return
-        self._publish(emit, stem, p, ts_ms, key, self.pipeline.encode(stem, verdict.clean),
-                      verdict.repairs)  # fmt: skip
+        self._publish(emit, stem, p, offset, ts_ms, key,
+                      self.pipeline.encode(stem, verdict.clean), verdict.repairs)  # fmt: skip
 
     def _duplicate(
         self, state: PartitionState, stem: str, offset: int, key: bytes | None, event_id: str,
@@ -146,10 +147,11 @@ class Processor:
 
     # -- outputs ----------------------------------------------------------------------------
     def _publish(
-        self, emit: Emit, stem: str, p: int, ts_ms: int | None, key: bytes | None,
-        clean: bytes, repairs: list[str],
+        self, emit: Emit, stem: str, p: int, offset: int, ts_ms: int | None,
+        key: bytes | None, clean: bytes, repairs: list[str],
     ) -> None:  # fmt: skip
-        emit(self._clean[stem], p, key, clean, None)
+        emit(self._clean[stem], p, key, clean,
+             clean_headers(self._topic[stem], p, offset, ts_ms, repairs))  # fmt: skip
         self.tally.count(metrics.CLEAN, self._topic[stem])
         for rule in repairs:
             self.tally.count(metrics.REPAIRED, self._topic[stem], rule)
@@ -335,8 +337,8 @@ class Processor:
                                           judged.event_id)
                 )  # fmt: skip
             else:
-                self._publish(emit, parked.stem, p, parked.ts_ms, parked.key, judged.clean,
-                              judged.repairs)  # fmt: skip
+                self._publish(emit, parked.stem, p, parked.offset, parked.ts_ms, parked.key,
+                              judged.clean, judged.repairs)  # fmt: skip
         state.parked.release(parked)
         self.tally.observe(metrics.PARKED_SECONDS, time.time() - parked.parked_at)
         if parked.stem in self.parkable:
