@@ -29,6 +29,7 @@ The guarantees rest on rules kept here:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -39,6 +40,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from prometheus_client import Gauge
 
+from orion.exceptions import ConfigurationError, ServiceUnavailableError
 from orion.metrics import Heartbeat
 from sinks.base import metrics
 from sinks.base.batch import KafkaRecord, TopicPartitionKey
@@ -67,6 +69,45 @@ def consumer_config(bootstrap: str, group: str, instance_id: str | None = None) 
     if instance_id:
         conf["group.instance.id"] = instance_id
     return conf
+
+
+def object_store_consumer_config(
+    bootstrap: str, group: str, instance_id: str | None, queued_max_kbytes: int, client_id: str
+) -> dict[str, Any]:
+    """:func:`consumer_config` for sinks that write objects and commit offsets to Kafka after.
+
+    ``read_committed`` (librdkafka's default, stated): the clean topics are
+    written in transactions. ``max.poll.interval.ms`` is also how long a
+    rebalance waits for a member that died without leaving; it stays above the
+    longest S3 retry of one flush (see :class:`~sinks.base.storage.RetryPolicy`)
+    but well below librdkafka's default of five minutes.
+    """
+    return {
+        **consumer_config(bootstrap, group, instance_id),
+        "isolation.level": "read_committed",
+        "queued.max.messages.kbytes": queued_max_kbytes,
+        "session.timeout.ms": 10_000,
+        "heartbeat.interval.ms": 2_000,
+        "max.poll.interval.ms": 90_000,
+        "client.id": client_id,
+    }
+
+
+def check_topics(consumer: Consumer, bootstrap: str, topics: Sequence[str]) -> None:
+    """Stop at start-up, with the fix, when Kafka does not answer or a topic is missing."""
+    try:
+        meta = consumer.list_topics(timeout=10)
+    except KafkaException as e:
+        raise ServiceUnavailableError(
+            f"Kafka at {bootstrap} did not answer: {e}",
+            fix="start it (`orion stack up`) or correct ORION_KAFKA_BOOTSTRAP",
+        ) from e
+    missing = [t for t in topics if t not in meta.topics]
+    if missing:
+        raise ConfigurationError(
+            f"topic(s) missing: {', '.join(missing)}",
+            fix="run `orion topics create` (with the same ORION_TOPIC_PREFIX)",
+        )
 
 
 @dataclass(frozen=True)
@@ -333,3 +374,32 @@ class SinkRunner:
                 continue
             if high >= 0:
                 self._lag.labels(key[0], str(key[1])).set(max(high - position, 0))
+
+
+def run_with_kafka_offsets(
+    consumer: Consumer,
+    sink: BatchingSink,
+    topics: Sequence[str],
+    stop: threading.Event,
+    *,
+    name: str,
+    lag: Gauge,
+    heartbeat: Heartbeat | None = None,
+    runner_options: RunnerOptions | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> RunStats:
+    """Run ``sink`` over ``topics`` until ``stop``, committing each partition's offsets to
+    Kafka after its batch is written (the object sinks: bronze, silver)."""
+    options = dataclasses.replace(runner_options or RunnerOptions(), name=name)
+    runner = SinkRunner(
+        consumer,
+        sink,
+        list(topics),
+        offsets=KafkaOffsets(),
+        options=options,
+        lag=lag,
+        heartbeat=heartbeat,
+    )
+    if on_ready is not None:
+        on_ready()
+    return runner.run(stop)

@@ -91,6 +91,20 @@ def s3_client(settings: OrionSettings, *, timeout_s: float = 10.0) -> S3Client:
     return orion_s3.client(settings, timeout_s=timeout_s, attempts=1)
 
 
+def open_storage(settings: OrionSettings, counters: StorageCounters, **options: Any) -> S3Storage:
+    """The settings' bucket as storage, checked: a missing bucket is a ConfigurationError here.
+
+    ``options`` are :class:`S3Storage`'s (multipart threshold, part size).
+    """
+    storage = S3Storage(s3_client(settings), settings.s3_bucket, counters=counters, **options)
+    try:
+        storage.check_bucket()
+    except BaseException:
+        storage.close()
+        raise
+    return storage
+
+
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 

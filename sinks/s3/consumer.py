@@ -7,7 +7,6 @@ a partition's offsets are committed only after its object is stored.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -16,9 +15,9 @@ from confluent_kafka import Consumer
 
 from orion.metrics import Heartbeat
 from orion.settings import OrionSettings
-from sinks.base import KafkaOffsets, RunnerOptions, RunStats, SinkRunner
-from sinks.base.runner import consumer_config as sink_consumer_config
-from sinks.base.storage import S3Storage, s3_client
+from sinks.base import RunnerOptions, RunStats
+from sinks.base.runner import check_topics, object_store_consumer_config, run_with_kafka_offsets
+from sinks.base.storage import S3Storage, open_storage
 from sinks.s3 import metrics
 from sinks.s3.configuration import S3SinkConfig
 from sinks.s3.format import AvroContainerFormat
@@ -27,39 +26,21 @@ from sinks.s3.writer import S3Sink
 
 
 def consumer_config(settings: OrionSettings, config: S3SinkConfig) -> dict[str, Any]:
-    """Manual, synchronous commits of explicit offsets only; nothing is stored automatically.
-
-    ``max.poll.interval.ms`` is also how long a rebalance waits for a member
-    that died without leaving; it stays above the longest S3 retry of one
-    flush (see :class:`~sinks.base.storage.RetryPolicy`) but well below the
-    librdkafka default of five minutes.
-    """
-    return {
-        **sink_consumer_config(settings.kafka_bootstrap, config.group, config.instance_id),
-        "isolation.level": "read_committed",
-        "queued.max.messages.kbytes": config.queued_max_kbytes,
-        "session.timeout.ms": 10_000,
-        "heartbeat.interval.ms": 2_000,
-        "max.poll.interval.ms": 90_000,
-        "client.id": f"orion-s3-sink-{config.group}",
-    }
+    """The object sinks' consumer (see :func:`~sinks.base.runner.object_store_consumer_config`)."""
+    return object_store_consumer_config(
+        settings.kafka_bootstrap, config.group, config.instance_id, config.queued_max_kbytes,
+        client_id=f"orion-s3-sink-{config.group}",
+    )  # fmt: skip
 
 
 def build_storage(settings: OrionSettings, config: S3SinkConfig) -> S3Storage:
     """The bucket's storage, checked: a missing bucket is a ConfigurationError here."""
-    storage = S3Storage(
-        s3_client(settings),
-        settings.s3_bucket,
+    return open_storage(
+        settings,
+        metrics.STORAGE,
         multipart_threshold=config.multipart_threshold,
         part_size=config.part_size,
-        counters=metrics.STORAGE,
     )
-    try:
-        storage.check_bucket()
-    except BaseException:
-        storage.close()
-        raise
-    return storage
 
 
 def run_s3_sink(
@@ -86,19 +67,11 @@ def run_s3_sink(
     )
     consumer = Consumer(consumer_config(settings, config))
     try:
-        options = dataclasses.replace(runner_options or RunnerOptions(), name="s3")
-        runner = SinkRunner(
-            consumer,
-            sink,
-            list(config.topics),
-            offsets=KafkaOffsets(),
-            options=options,
-            lag=metrics.LAG,
-            heartbeat=heartbeat,
-        )
-        if on_ready is not None:
-            on_ready()
-        return runner.run(stop)
+        check_topics(consumer, settings.kafka_bootstrap, config.topics)
+        return run_with_kafka_offsets(
+            consumer, sink, config.topics, stop, name="s3", lag=metrics.LAG,
+            heartbeat=heartbeat, runner_options=runner_options, on_ready=on_ready,
+        )  # fmt: skip
     finally:
         consumer.close()
         storage.close()

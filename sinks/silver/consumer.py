@@ -11,20 +11,18 @@ consumed or written.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException
+from confluent_kafka import Consumer
 
-from orion.exceptions import ConfigurationError, ServiceUnavailableError
 from orion.metrics import Heartbeat
 from orion.registry import Registry
 from orion.settings import OrionSettings
-from sinks.base import KafkaOffsets, RunnerOptions, RunStats, SinkRunner
-from sinks.base.runner import consumer_config as sink_consumer_config
-from sinks.base.storage import S3Storage, s3_client
+from sinks.base import RunnerOptions, RunStats
+from sinks.base.runner import check_topics, object_store_consumer_config, run_with_kafka_offsets
+from sinks.base.storage import S3Storage, open_storage
 from sinks.silver import metrics
 from sinks.silver.configuration import SilverSinkConfig
 from sinks.silver.decode import RowDecoder
@@ -35,48 +33,16 @@ __all__ = ["consumer_config", "run_silver_sink"]
 
 
 def consumer_config(settings: OrionSettings, config: SilverSinkConfig) -> dict[str, Any]:
-    """Manual, synchronous commits of explicit offsets only; transactional outputs only.
-
-    The clean topics are written in Kafka transactions, so ``read_committed``
-    (librdkafka's default, stated here) never shows an aborted record.
-    ``max.poll.interval.ms`` stays above the longest S3 retry of one flush.
-    """
-    return {
-        **sink_consumer_config(settings.kafka_bootstrap, config.group, config.instance_id),
-        "isolation.level": "read_committed",
-        "queued.max.messages.kbytes": config.queued_max_kbytes,
-        "session.timeout.ms": 10_000,
-        "heartbeat.interval.ms": 2_000,
-        "max.poll.interval.ms": 90_000,
-        "client.id": f"orion-silver-sink-{config.group}",
-    }
+    """The object sinks' consumer (see :func:`~sinks.base.runner.object_store_consumer_config`)."""
+    return object_store_consumer_config(
+        settings.kafka_bootstrap, config.group, config.instance_id, config.queued_max_kbytes,
+        client_id=f"orion-silver-sink-{config.group}",
+    )  # fmt: skip
 
 
 def build_storage(settings: OrionSettings) -> S3Storage:
     """The bucket's storage, checked: a missing bucket is a ConfigurationError here."""
-    storage = S3Storage(s3_client(settings), settings.s3_bucket, counters=metrics.STORAGE)
-    try:
-        storage.check_bucket()
-    except BaseException:
-        storage.close()
-        raise
-    return storage
-
-
-def _check_topics(consumer: Consumer, settings: OrionSettings, topics: tuple[str, ...]) -> None:
-    try:
-        meta = consumer.list_topics(timeout=10)
-    except KafkaException as e:
-        raise ServiceUnavailableError(
-            f"Kafka at {settings.kafka_bootstrap} did not answer: {e}",
-            fix="start it (`orion stack up`) or correct ORION_KAFKA_BOOTSTRAP",
-        ) from e
-    missing = [t for t in topics if t not in meta.topics]
-    if missing:
-        raise ConfigurationError(
-            f"topic(s) missing: {', '.join(missing)}",
-            fix="run `orion topics create` (with the same ORION_TOPIC_PREFIX)",
-        )
+    return open_storage(settings, metrics.STORAGE)
 
 
 def run_silver_sink(
@@ -93,7 +59,7 @@ def run_silver_sink(
     registry = Registry(settings.schema_registry_url)
     consumer = Consumer(consumer_config(settings, config))
     try:
-        _check_topics(consumer, settings, config.topics)
+        check_topics(consumer, settings.kafka_bootstrap, config.topics)
         sink = SilverSink(
             storage,
             RowDecoder(registry),
@@ -103,19 +69,10 @@ def run_silver_sink(
             topic_prefix=config.topic_prefix,
             retry_after_s=config.retry_after_s,
         )
-        options = dataclasses.replace(runner_options or RunnerOptions(), name="silver")
-        runner = SinkRunner(
-            consumer,
-            sink,
-            list(config.topics),
-            offsets=KafkaOffsets(),
-            options=options,
-            lag=metrics.LAG,
-            heartbeat=heartbeat,
-        )
-        if on_ready is not None:
-            on_ready()
-        return runner.run(stop)
+        return run_with_kafka_offsets(
+            consumer, sink, config.topics, stop, name="silver", lag=metrics.LAG,
+            heartbeat=heartbeat, runner_options=runner_options, on_ready=on_ready,
+        )  # fmt: skip
     finally:
         consumer.close()
         registry.close()

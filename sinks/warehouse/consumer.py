@@ -39,9 +39,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError
 
-from orion.exceptions import ConfigurationError, ServiceUnavailableError, TransientError
+from orion.exceptions import TransientError
 from orion.metrics import Heartbeat
 from orion.registry import Registry
 from orion.settings import OrionSettings
@@ -55,6 +55,7 @@ from sinks.base import (
     SinkRunner,
     TopicPartitionKey,
 )
+from sinks.base.runner import check_topics
 from sinks.base.runner import consumer_config as sink_consumer_config
 from sinks.warehouse import metrics
 from sinks.warehouse.configuration import WarehouseSinkConfig
@@ -89,19 +90,10 @@ def consumer_config(settings: OrionSettings, config: WarehouseSinkConfig) -> dic
 def _checked_consumer(settings: OrionSettings, config: WarehouseSinkConfig) -> Consumer:
     consumer = Consumer(consumer_config(settings, config))
     try:
-        meta = consumer.list_topics(timeout=10)
-    except KafkaException as e:
+        check_topics(consumer, settings.kafka_bootstrap, config.topics)
+    except BaseException:
         consumer.close()
-        raise ServiceUnavailableError(
-            f"Kafka at {settings.kafka_bootstrap} did not answer: {e}",
-            fix="start it (`orion stack up`) or correct ORION_KAFKA_BOOTSTRAP",
-        ) from e
-    missing = [t for t in config.topics if t not in meta.topics]
-    if missing:
-        consumer.close()
-        raise ConfigurationError(
-            f"topic(s) missing: {', '.join(missing)}", fix="run `orion topics create`"
-        )
+        raise
     return consumer
 
 
