@@ -27,10 +27,9 @@ from rich.table import Table
 from orion.catalog import entities
 from orion.durations import parse_timedelta
 from orion.exceptions import ConfigurationError
-from orion.metrics import Heartbeat
 from orion.settings import load_settings, load_stage_settings
 from orionctl.cli.console import err, out
-from orionctl.cli.service import service, stop_on_signals
+from orionctl.cli.service import run_sink
 
 sink_app = typer.Typer(help="Sinks that consume the pipeline's topics.", no_args_is_help=True)
 
@@ -117,17 +116,12 @@ def sink_s3(
         multipart_threshold=None if multipart_mib is None else int(multipart_mib * 1024 * 1024),
         retry_after_s=retry_after,
     )
-    with service("s3-sink", settings) as endpoint, stop_on_signals() as stop:
-        err.print(
-            f"s3 sink: {len(config.topics)} topic(s) -> s3://{settings.s3_bucket}/"
-            f"{config.prefix}/, metrics on http://{endpoint.address}/metrics"
-        )
-        heartbeat = Heartbeat()
-        endpoint.set_readiness(heartbeat.ready)
-        stats = run_s3_sink(settings, config, stop, heartbeat=heartbeat)
-    out.print(
-        f"archived {stats.records} records in {stats.flushes} flushes, "
-        f"{stats.commits} commits, {stats.backoffs} back-offs"
+    run_sink(
+        "s3-sink",
+        settings,
+        f"{len(config.topics)} topic(s) to s3://{settings.s3_bucket}/{config.prefix}/",
+        lambda stop, heartbeat: run_s3_sink(settings, config, stop, heartbeat=heartbeat),
+        "archived",
     )
 
 

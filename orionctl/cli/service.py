@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from orion import logging as orion_logging
-from orion.metrics import ServiceEndpoint
+from orion.metrics import Heartbeat, ServiceEndpoint
 from orion.settings import OrionSettings, default_stack_dir
+from orionctl.cli.console import err, out
+
+if TYPE_CHECKING:
+    from sinks.base import RunStats
 
 
 @contextmanager
@@ -43,3 +48,26 @@ def service(name: str, settings: OrionSettings) -> Iterator[ServiceEndpoint]:
     )
     with endpoint:
         yield endpoint
+
+
+def run_sink(
+    name: str,
+    settings: OrionSettings,
+    destination: str,
+    run: Callable[[threading.Event, Heartbeat], RunStats],
+    verb: str,
+) -> None:
+    """A sink as a service: endpoint, readiness from its loop's heartbeat, signals, summary.
+
+    ``run(stop, heartbeat)`` is the sink's loop; ``verb`` says what it did with
+    the records in the summary ("archived", "wrote").
+    """
+    with service(name, settings) as endpoint, stop_on_signals() as stop:
+        err.print(f"{name}: -> {destination}, metrics on http://{endpoint.address}/metrics")
+        heartbeat = Heartbeat()
+        endpoint.set_readiness(heartbeat.ready)
+        stats = run(stop, heartbeat)
+    out.print(
+        f"{verb} {stats.records} records in {stats.flushes} flushes, "
+        f"{stats.commits} commits, {stats.backoffs} back-offs"
+    )

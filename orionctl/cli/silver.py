@@ -13,11 +13,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from orion.metrics import Heartbeat
 from orion.settings import load_settings, load_stage_settings
-from orionctl.cli.console import err, out
+from orionctl.cli.console import out
 from orionctl.cli.s3sink import parse_topics
-from orionctl.cli.service import service, stop_on_signals
+from orionctl.cli.service import run_sink
 
 silver_app = typer.Typer(
     help="The silver layer: clean records as Parquet in S3.", no_args_is_help=True
@@ -62,17 +61,12 @@ def sink_silver(
         max_age_s=max_age,
         retry_after_s=retry_after,
     )
-    with service("silver-sink", settings) as endpoint, stop_on_signals() as stop:
-        err.print(
-            f"silver sink: {len(config.topics)} topic(s) -> s3://{settings.s3_bucket}/"
-            f"{config.prefix}/, metrics on http://{endpoint.address}/metrics"
-        )
-        heartbeat = Heartbeat()
-        endpoint.set_readiness(heartbeat.ready)
-        stats = run_silver_sink(settings, config, stop, heartbeat=heartbeat)
-    out.print(
-        f"wrote {stats.records} records in {stats.flushes} flushes, "
-        f"{stats.commits} commits, {stats.backoffs} back-offs"
+    run_sink(
+        "silver-sink",
+        settings,
+        f"{len(config.topics)} topic(s) to s3://{settings.s3_bucket}/{config.prefix}/",
+        lambda stop, heartbeat: run_silver_sink(settings, config, stop, heartbeat=heartbeat),
+        "wrote",
     )
 
 
