@@ -16,7 +16,9 @@ What can go wrong, and what happens:
 - S3 or Kafka fails: the file stays in ``landing/`` (counted in
   ``orion_ingest_failures_total``) and is tried again on the next pass, and
   the rest of that entity's files wait behind it so its events stay in order;
-  other entities go on;
+  after an S3 failure other entities go on, after a Kafka failure (rows not
+  acknowledged in ``ack_timeout_s``) the pass ends: every file would wait as
+  long;
 - the process is killed: the file is still in ``landing/``; read again, its
   rows get the same ids; nothing is doubled.
 """
@@ -40,7 +42,7 @@ from orion.settings import OrionSettings
 from producers.landing import metrics
 from producers.landing.configuration import IngestConfig
 from producers.landing.headers import map_columns
-from producers.landing.publish import Publisher
+from producers.landing.publish import Publisher, PublishError
 from producers.landing.readers import FileRejected, ReadOptions, Table, read_table
 from producers.landing.readers.table import BadRow
 from producers.landing.report import FileReport
@@ -100,9 +102,10 @@ class Ingester:
         result.pending = len(pending)
         metrics.PENDING.set(len(pending))
         held: set[str] = set()  # entities with a file left behind: the rest waits
+        kafka_down = False  # Kafka failing fails every file: the pass ends there
         for obj in pending:
             stem = obj.entity.stem if obj.entity else ""
-            if self.stop.is_set() or stem in held:
+            if self.stop.is_set() or kafka_down or stem in held:
                 result.left += 1
                 continue
             try:
@@ -111,7 +114,8 @@ class Ingester:
                 if isinstance(e, _Stopped):
                     log.info("stopped in the middle of a file; it stays", extra={"key": obj.key})
                 else:
-                    cause = "kafka" if type(e).__name__ == "PublishError" else "s3"
+                    cause = "kafka" if isinstance(e, PublishError) else "s3"
+                    kafka_down = kafka_down or cause == "kafka"
                     metrics.FAILURES.labels(cause).inc()
                     log.warning(
                         "file left in the landing zone, to try again",
