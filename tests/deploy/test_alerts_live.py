@@ -1,5 +1,11 @@
-"""The lag alert fires for real: a sink stopped while a producer runs, seen by the real
-Prometheus through the lag exporter and the rules in deploy/prometheus/rules/."""
+"""The lag alert goes off for real: a sink stopped while a producer runs, seen by the real
+Prometheus through the lag exporter and the rules in deploy/prometheus/rules/.
+
+The test waits for the alert to be *pending* (its expression true in the real
+Prometheus, over the real exporter's series), not *firing*: the 2-minute
+``for:`` hold after that is Prometheus' own and is held to account by the
+promtool rule tests (deploy/prometheus/tests/), so waiting it out here would
+cost CI two minutes and prove nothing more."""
 
 from __future__ import annotations
 
@@ -75,12 +81,12 @@ def test_lag_alert_fires_when_a_sink_is_stopped_while_producers_run(
     producer = _start(["produce", "--rate", "300", "--seed", "3"], env, tmp_path / "producer.log")
     try:
         state = None
-        deadline = time.monotonic() + 300  # the rule holds for 2m before it fires
-        while time.monotonic() < deadline and state != "firing":
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and state not in ("pending", "firing"):
             assert producer.poll() is None and exporter.poll() is None
-            time.sleep(5)
+            time.sleep(2)
             state = _firing(settings, group)
-        assert state == "firing", (tmp_path / "exporter.log").read_text()[-2000:]
+        assert state in ("pending", "firing"), (tmp_path / "exporter.log").read_text()[-2000:]
     finally:
         for proc in (producer, exporter):
             proc.terminate()

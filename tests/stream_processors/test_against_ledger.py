@@ -28,8 +28,8 @@ from tests.stream_processors.conftest import Worker, wait_processed, wait_until_
 from tests.stream_processors.scoring import read_topics, score
 
 pytestmark = pytest.mark.integration
-EVENTS = 50_000
-FAULT_EVENTS = 100_000
+EVENTS = 30_000
+FAULT_EVENTS = 60_000  # CI time: 25 minutes for everything
 Workers = Callable[..., Worker]
 
 

@@ -133,7 +133,7 @@ def test_a_crash_half_way_and_the_same_file_again_give_no_new_event_ids(
     tmp_path: Path,
 ) -> None:
     bucket = s3_bucket()
-    rows = 80_000
+    rows = 50_000
     data = interactions_csv(rows)
     key = "landing/crm/interactions/export-1.csv"
     s3_client.put_object(Bucket=bucket, Key=key, Body=data)
