@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +251,8 @@ def test_dq_counts_and_dead_letters_equal_the_ledger(
             )
         rejects = sum(n for (x, o, _r, _), n in expected.items() if x == e and o == "rejected")
         assert row["rejected"] == rejects, e
-        assert float(row["reject_pct"]) == round(100 * rejects / row["events_in"], 2), e
+        pct = (Decimal(100 * rejects) / row["events_in"]).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        assert Decimal(str(row["reject_pct"])) == pct, e
     result = subprocess.run([sys.executable, "-m", "orionctl", "dq", "--by", "rule", "--format",
                              "json"], env=env, capture_output=True, text=True, timeout=60,
                             check=False)  # fmt: skip
