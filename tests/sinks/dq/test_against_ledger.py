@@ -264,4 +264,6 @@ def test_dq_counts_and_dead_letters_equal_the_ledger(
         if outcome in ("repair", "rejected"):
             want_rule[(outcome, rule)] += n
     assert by_rule == want_rule
-    print(f"dq: {EVENTS} events processed in {took:.1f}s, counted and checked in {counted:.1f}s")
+    totals = Counter({o: n for (_e, o, _r, _), n in expected.items() if o != "repair"})
+    print(f"dq: {EVENTS} events processed in {took:.1f}s, counted and checked in {counted:.1f}s;"
+          f" {dict(totals)}, {len(rows)} dead letters")  # fmt: skip
