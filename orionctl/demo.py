@@ -41,6 +41,7 @@ SERVICES = {
     "processor": ["process"],
     "sink-s3": ["sink", "s3"],
     "sink-warehouse": ["sink", "warehouse"],
+    "sink-dq": ["sink", "dq"],
     "lag-exporter": ["lag", "--serve"],
 }
 Report = Callable[[str], None]
@@ -157,14 +158,25 @@ def _caught_up(settings: OrionSettings, prefix: str, dsn: str) -> tuple[bool, in
         if not rows:
             return False, -1
         behind += sum(r.lag for r in rows)
-    stored = sink_offsets.read(dsn).get("warehouse", {})
+    stored = sink_offsets.read(dsn)
+    loaded = stored.get("warehouse", {})
     clean = [(prefix + e.topic("clean"), p) for e in entities() for p in range(3)]
     ends = offsets.list_offsets(
-        bootstrap, [tp for tp in clean if tp in stored] or clean, offsets.LATEST
+        bootstrap, [tp for tp in clean if tp in loaded] or clean, offsets.LATEST
     )
     # A transactional producer leaves a commit marker after its last record: a
     # consumer that has read everything stands one short of the end offset.
-    behind += sum(max(ends[tp] - stored.get(tp, 0) - 1, 0) for tp in ends)
+    behind += sum(max(ends[tp] - loaded.get(tp, 0) - 1, 0) for tp in ends)
+    counted = stored.get("dq", {})
+    if not counted:
+        return False, -1
+    raw = [(prefix + e.topic("raw"), p) for e in entities() for p in range(3)]
+    raw_ends = offsets.list_offsets(bootstrap, raw, offsets.LATEST)
+    behind += sum(max(raw_ends[tp] - counted.get(tp, 0), 0) for tp in raw)
+    verdicts = [(prefix + e.topic(layer), p) for layer in ("clean", "dlq") for e in entities()
+                for p in range(3)]  # fmt: skip
+    ends = offsets.list_offsets(bootstrap, verdicts, offsets.LATEST)
+    behind += sum(max(ends[tp] - counted.get(tp, 0) - 1, 0) for tp in verdicts if ends[tp])
     return behind == 0, behind
 
 
@@ -236,6 +248,7 @@ def run_demo(
             "processor": ["--data-dir", str(run_dir / "processor")],
             "sink-s3": ["--max-age", "5"],
             "sink-warehouse": [],
+            "sink-dq": [],
             "lag-exporter": [],
         }
         for name, args in SERVICES.items():

@@ -12,7 +12,7 @@ import sys
 import typer
 
 from orion.exceptions import OrionError
-from orionctl.cli import admin, s3sink, silver, stack, warehouse
+from orionctl.cli import admin, dq, s3sink, silver, stack, warehouse
 from orionctl.cli.console import err
 from orionctl.cli.demo import demo
 from orionctl.cli.ingest import ingest_app
@@ -39,8 +39,10 @@ replay_app.command("archive")(s3sink.replay_archive)
 app.add_typer(warehouse.warehouse_app, name="warehouse")
 s3sink.sink_app.command("warehouse")(warehouse.sink_warehouse)
 s3sink.sink_app.command("silver")(silver.sink_silver)
+s3sink.sink_app.command("dq")(dq.sink_dq)
 app.add_typer(silver.silver_app, name="silver")
 app.command()(warehouse.report)
+app.command()(dq.dq)
 app.command()(demo)
 app.add_typer(ingest_app, name="ingest")
 

@@ -90,7 +90,7 @@ def backup(dsn: str, path: Path) -> Path:
 
 #: What a restore replaces: the product's schemas (and the extension their constraints use).
 _DROP = (
-    "DROP SCHEMA IF EXISTS analytics, warehouse, metadata CASCADE; "
+    "DROP SCHEMA IF EXISTS analytics, warehouse, metadata, dq CASCADE; "
     "DROP EXTENSION IF EXISTS btree_gist CASCADE;"
 )
 

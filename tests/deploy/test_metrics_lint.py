@@ -15,6 +15,7 @@ MODULES = [
     "producers.landing.metrics",
     "stream_processors.metrics",
     "sinks.base.metrics",
+    "sinks.dq.metrics",
     "sinks.s3.metrics",
     "sinks.silver.metrics",
     "sinks.warehouse.metrics",
