@@ -16,6 +16,7 @@ from orionctl.cli import admin, s3sink, silver, stack, warehouse
 from orionctl.cli.console import err
 from orionctl.cli.demo import demo
 from orionctl.cli.ingest import ingest_app
+from orionctl.cli.lineage import lineage
 from orionctl.cli.process import process
 from orionctl.cli.produce import produce
 from orionctl.cli.replay import lag, replay_app
@@ -41,6 +42,7 @@ s3sink.sink_app.command("warehouse")(warehouse.sink_warehouse)
 s3sink.sink_app.command("silver")(silver.sink_silver)
 app.add_typer(silver.silver_app, name="silver")
 app.command()(warehouse.report)
+app.command()(lineage)
 app.command()(demo)
 app.add_typer(ingest_app, name="ingest")
 
