@@ -296,23 +296,29 @@ class LineageTracer:
         self, topic: str, partition: int, offset: int, timestamp_ms: int | None
     ) -> tuple[BronzeHit | None, str]:
         """The archived copy of a raw record, or None and why not."""
-        names = [
-            n
-            for folder in bronze_folders(topic, timestamp_ms)
-            for key in self.storage.list_keys(folder)
-            if (n := parse_key(key)) is not None and n.topic == topic
-        ]
-        chosen = object_holding(names, partition, offset)
-        if chosen is None:
-            where = " or ".join(bronze_folders(topic, timestamp_ms))
-            return (
-                None,
-                f"no object of partition {partition} starting at or before {offset} under {where}",
-            )
-        for r in iter_records(self.storage.get(chosen.key)):
-            if r.offset == offset:
-                return BronzeHit(chosen.key, r, None), ""
-        return None, f"{chosen.key} does not hold offset {offset} (not archived yet?)"
+        why = ""
+        # The record's date folder first; the whole topic when that fails (coordinates
+        # without a timestamp, or one that disagrees with the archived record's).
+        for ts in dict.fromkeys((timestamp_ms, None)):
+            folders = bronze_folders(topic, ts)
+            names = [
+                n
+                for folder in folders
+                for key in self.storage.list_keys(folder)
+                if (n := parse_key(key)) is not None and n.topic == topic
+            ]
+            chosen = object_holding(names, partition, offset)
+            if chosen is None:
+                why = (
+                    f"no object of partition {partition} starting at or before {offset} "
+                    f"under {' or '.join(folders)}"
+                )
+                continue
+            for r in iter_records(self.storage.get(chosen.key)):
+                if r.offset == offset:
+                    return BronzeHit(chosen.key, r, None), ""
+            why = f"{chosen.key} does not hold offset {offset} (not archived yet?)"
+        return None, why
 
     # chains --------------------------------------------------------------------------
     def follow_raw(self, chain: Chain, source: Coordinates | Provenance) -> None:
@@ -354,6 +360,13 @@ class LineageTracer:
             src = provenance(chain.clean.record.headers)
             if src is not None:
                 chain.repairs = src.repairs
+                if (src.topic, src.partition, src.offset) != (
+                    c.raw_topic, c.raw_partition, c.raw_offset
+                ):  # fmt: skip
+                    chain.notes.append(
+                        f"the clean record's headers name raw {src.topic}[{src.partition}]"
+                        f"@{src.offset}, the row another"
+                    )
         self.follow_raw(chain, c)
         return chain
 
@@ -393,7 +406,8 @@ class LineageTracer:
     def _dead_letters(self, event_id: str) -> list[DeadLetter]:
         prefix = self.settings.topic_prefix
         found = []
-        for record in self._scan([prefix + e.topic("dlq") for e in entities()], event_id.encode()):
+        topics = [prefix + e.topic("dlq") for e in entities()]
+        for record in list(self._scan(topics, event_id.encode())):  # read() reassigns
             dlq = self._decoded(record)
             if dlq.decoded is not None and dlq.event_id != event_id:
                 continue  # the id is in some other field's bytes

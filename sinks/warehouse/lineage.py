@@ -8,6 +8,7 @@ and is quoted by ``psycopg2.sql``, every value is a parameter.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 SCHEMA = "warehouse"
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,7 @@ def natural_key(spec: DimSpec | FactSpec) -> tuple[str, ...]:
 
 def _coordinates(values: dict[str, Any]) -> Coordinates:
     ts = values.get("raw_timestamp")
+    ms = None if ts is None else (ts - _EPOCH) // dt.timedelta(milliseconds=1)
     return Coordinates(
         values.get("clean_topic"),
         values.get("clean_partition"),
@@ -98,24 +101,28 @@ def _coordinates(values: dict[str, Any]) -> Coordinates:
         values.get("raw_topic"),
         values.get("raw_partition"),
         values.get("raw_offset"),
-        int(ts.timestamp() * 1000) if ts is not None else None,
+        ms,
     )
+
+
+def _order(spec: DimSpec | FactSpec) -> tuple[str, ...]:
+    """A key's rows in history order: SCD2 versions by validity."""
+    keys = natural_key(spec)
+    return (*keys, "valid_from") if isinstance(spec, DimSpec) and spec.scd == 2 else keys
 
 
 def _select(
-    conn: Connection, table: str, keys: tuple[str, ...], where: sql.Composable, args: Sequence[Any]
+    conn: Connection,
+    table: str,
+    keys: tuple[str, ...],
+    order: tuple[str, ...],
+    where: sql.Composable,
+    args: Sequence[Any],
 ) -> list[WarehouseRow]:
-    order = (
-        ("valid_from",)
-        if table.startswith("dim_") and table.endswith(("customer", "vehicle"))
-        else ()
-    )
-    if table.endswith("_changes"):
-        order = ("updated_at",)
     query = sql.SQL("SELECT * FROM {} t WHERE {} ORDER BY {}").format(
         sql.Identifier(SCHEMA, table),
         where,
-        sql.SQL(", ").join(sql.Identifier(c) for c in (*keys, *order)),
+        sql.SQL(", ").join(sql.Identifier(c) for c in order),
     )
     with conn.cursor() as cur:
         cur.execute(query, list(args))
@@ -147,7 +154,7 @@ def rows_by_key(
         sql.SQL("t.{} = %s::{}").format(sql.Identifier(k), sql.SQL(types[k]))
         for k in keys[: len(parts)]
     )
-    return _select(conn, spec.table, keys, where, parts)
+    return _select(conn, spec.table, keys, _order(spec), where, parts)
 
 
 def rows_by_event_id(conn: Connection, event_id: str) -> list[WarehouseRow]:
@@ -155,7 +162,8 @@ def rows_by_event_id(conn: Connection, event_id: str) -> list[WarehouseRow]:
     out: list[WarehouseRow] = []
     for spec in tables().values():
         where = sql.SQL("t.event_id = %s")
-        out.extend(_select(conn, spec.table, natural_key(spec), where, [event_id]))
+        keys = natural_key(spec)
+        out.extend(_select(conn, spec.table, keys, _order(spec), where, [event_id]))
     return out
 
 
@@ -166,7 +174,8 @@ def change_log_rows(conn: Connection, event_id: str) -> list[WarehouseRow]:
     for dim in DIMENSIONS.values():
         if dim.scd == 2:
             where = sql.SQL("t.event_id = %s")
-            out.extend(_select(conn, dim.changes, (dim.key,), where, [event_id]))
+            order = (dim.key, "updated_at")
+            out.extend(_select(conn, dim.changes, (dim.key,), order, where, [event_id]))
     return out
 
 

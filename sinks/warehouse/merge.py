@@ -13,7 +13,8 @@ DELETE, then the greatest row hash. Every row keeps the lineage columns
 (:data:`~sinks.warehouse.tables.LINEAGE`) of the event it holds; two copies of
 one event (a processor group rewound re-emits its verdicts) resolve to the
 first clean coordinates, so which copy a row names does not depend on
-arrival order either.
+arrival order either. A row without lineage (loaded before migration 0008)
+gets it when its event is loaded again (a replay of the clean topics).
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ def log_changes(dim: DimSpec) -> sql.Composed:
             SELECT {key}, updated_at, operation, row_hash, {attrs}, event_id, {lineage} FROM src
             ON CONFLICT ({key}, updated_at, operation, row_hash)
             DO UPDATE SET event_id = excluded.event_id, {set_lineage}
-            WHERE (excluded.event_id, {excluded_order}) < (c.event_id, {c_order})
+            WHERE excluded.event_id < c.event_id
+               OR (excluded.event_id = c.event_id
+                   AND (c.clean_offset IS NULL OR ({excluded_order}) < ({c_order})))
             RETURNING c.{key}
         )
         INSERT INTO {affected} SELECT DISTINCT {key} FROM ins ON CONFLICT DO NOTHING
@@ -167,6 +170,7 @@ def scd1_upsert(dim: DimSpec) -> sql.Composed:
         WHERE t.is_inferred
            OR (excluded.updated_at, NOT excluded.is_deleted, excluded.row_hash, t.event_id)
               > (t.updated_at, NOT t.is_deleted, t.row_hash, excluded.event_id)
+           OR (excluded.event_id = t.event_id AND t.clean_offset IS NULL)
         """
     ).format(
         dim=_t(dim.table),
@@ -247,6 +251,7 @@ def fact_upsert(fact: FactSpec) -> sql.Composed:
         ON CONFLICT ({nk}) DO UPDATE SET {sets}, loaded_at = now()
         WHERE (excluded.event_time, excluded.produced_at, t.event_id)
               > (t.event_time, t.produced_at, excluded.event_id)
+           OR (excluded.event_id = t.event_id AND t.clean_offset IS NULL)
         """
     ).format(
         table=_t(fact.table),
