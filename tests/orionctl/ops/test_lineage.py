@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -39,7 +39,7 @@ from sinks.s3 import S3SinkConfig, run_s3_sink
 from sinks.warehouse.configuration import WarehouseSinkConfig, clean_topics
 from sinks.warehouse.lineage import WarehouseRow, rows_by_key, table_spec, tables
 from sinks.warehouse.tables import LINEAGE, DimSpec, FactSpec
-from tests.sinks.conftest import run_in_thread, wait_committed
+from tests.sinks.conftest import committed, end_offsets, run_in_thread
 from tests.sinks.warehouse.kafka_support import loader_thread, stored_offsets
 from tests.stream_processors.conftest import wait_until_done, workers  # noqa: F401 - a fixture
 from tests.stream_processors.scoring import read_topics
@@ -122,8 +122,7 @@ def run(
         migrated(dsn)
         try:
             wait_until_done(s, prefix, [w], timeout_s=120)
-            for topic in raw:
-                wait_committed(s, bronze_group, topic, timeout=60, alive=bronze.thread.is_alive)
+            _wait_archived(s, bronze_group, raw, bronze.thread.is_alive)
             clean = list(clean_topics(prefix))
             ends = _committed_ends(s, clean)
             config = WarehouseSinkConfig(
@@ -147,6 +146,19 @@ def run(
             stop_bronze.set()
             bronze.thread.join(60)
     assert bronze.error is None, bronze.error
+
+
+def _wait_archived(
+    settings: OrionSettings, group: str, topics: list[str], alive: Callable[[], bool]
+) -> None:
+    """Until the bronze sink committed the end of every raw partition that has records."""
+    deadline = time.monotonic() + 60
+    for topic in topics:
+        ends = {p: o for p, o in end_offsets(settings, topic).items() if o > 0}
+        while any(committed(settings, group, topic, 3).get(p, -1) < o for p, o in ends.items()):
+            assert alive(), "the bronze sink stopped"
+            assert time.monotonic() < deadline, f"{topic} not archived in 60 s"
+            time.sleep(0.25)
 
 
 def _sample(dsn: str) -> list[tuple[DimSpec | FactSpec, WarehouseRow]]:
