@@ -190,6 +190,9 @@ class LineageTracer:
                 "enable.partition.eof": True,
                 "isolation.level": "read_committed",
                 "socket.timeout.ms": int(TIMEOUT_S * 1000),
+                # A fetch long-polls the broker connection for this long, and the next
+                # lookup's offset request waits behind it: 500 ms (the default) per record.
+                "fetch.wait.max.ms": 10,
             }
         )
         self.registry = Registry(settings.schema_registry_url)
@@ -275,8 +278,10 @@ class LineageTracer:
         pending = {(tp.topic, tp.partition) for tp in parts}
         idle = 0
         try:
-            while pending and idle < 10:
-                batch = self.consumer.consume(5000, timeout=1.0)
+            # consume() waits out its timeout unless the batch fills: short polls, so a
+            # scan ends soon after the last partition's EOF (100 empty polls: 10 s idle).
+            while pending and idle < 100:
+                batch = self.consumer.consume(5000, timeout=0.1)
                 idle = 0 if batch else idle + 1
                 for msg in batch:
                     err = msg.error()
