@@ -30,10 +30,12 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from orion import deadletter
 from orion.catalog import entities
+from orion.reasons import Outcome
 from orion.registry import Registry
 from orion.serde import AvroDecoder
 from orion.settings import OrionSettings
 from orionctl.ops.lineage import LineageTracer
+from producers.ledger import read_ledger
 from sinks.base import BatchLimits, RunnerOptions
 from sinks.s3 import S3SinkConfig, run_s3_sink
 from sinks.warehouse.configuration import WarehouseSinkConfig, clean_topics
@@ -59,6 +61,7 @@ class Run:
     settings: OrionSettings  # with the run's bucket and topic prefix
     dsn: str
     prefix: str
+    ledger: Path
 
 
 def _committed_ends(settings: OrionSettings, topics: list[str]) -> dict[tuple[str, int], int]:
@@ -146,7 +149,7 @@ def run(
             loader.join(60)
             assert not errors, errors
             print(f"loaded at {time.monotonic() - t0:.1f}s")
-            yield Run(s, dsn, prefix)
+            yield Run(s, dsn, prefix, tmp_path / "ledger.jsonl")
         finally:
             stop_bronze.set()
             bronze.thread.join(60)
@@ -210,6 +213,7 @@ def test_rows_and_dead_letters_lead_back_to_their_raw_and_bronze_records(run: Ru
     """One seeded run (a module-scoped one cannot use the per-test namespace fixtures) holds
     every check: the sampled chains, the dead letters, the columns, the CLI."""
     check_rows_and_dead_letters(run)
+    check_duplicates_are_named(run)
     t0 = time.monotonic()
     check_every_warehouse_table_has_the_lineage_columns(run)
     check_the_cli_prints_the_chain(run)
@@ -280,6 +284,36 @@ def check_rows_and_dead_letters(run: Run) -> None:
             conn.close()
     print(f"lineage: {ROWS} rows in {rows_took:.1f}s, {DEAD_LETTERS} dead letters in "
           f"{time.monotonic() - started - rows_took:.1f}s")  # fmt: skip
+
+
+def check_duplicates_are_named(run: Run) -> None:
+    """Business duplicates (a re-send under a new event id) the processors dropped, found in
+    the raw topics (--scan-raw) and named as copies of the event the warehouse holds."""
+    started = time.monotonic()
+    held = _warehouse_event_ids(run.dsn)
+    copies = [
+        r
+        for r in read_ledger(run.ledger)
+        if r.outcome is Outcome.DUPLICATE
+        and r.event_id != r.duplicate_of
+        and r.duplicate_of in held
+    ]
+    assert copies, "the seeded run has business duplicates"
+    conn = psycopg2.connect(run.dsn)
+    try:
+        with LineageTracer(run.settings) as tracer:
+            for r in random.Random(SEED).sample(copies, min(3, len(copies))):  # noqa: S311
+                assert tracer.of_event(conn, r.event_id).verdict.startswith("not found")
+                found = tracer.of_event(conn, r.event_id, scan_raw=True)
+                assert found.verdict.startswith(
+                    f"dropped as a duplicate of event {r.duplicate_of} "
+                ), (r.event_id, found.verdict)
+                [chain] = found.chains
+                assert chain.raw is not None and chain.raw.event_id == r.event_id
+                assert chain.bronze is not None and chain.bronze.identical is True
+    finally:
+        conn.close()
+    print(f"duplicates in {time.monotonic() - started:.1f}s")
 
 
 def _warehouse_event_ids(dsn: str) -> set[str]:
