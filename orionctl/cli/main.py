@@ -16,6 +16,7 @@ from orionctl.cli import admin, dq, s3sink, silver, stack, warehouse
 from orionctl.cli.console import err
 from orionctl.cli.demo import demo
 from orionctl.cli.ingest import ingest_app
+from orionctl.cli.lineage import lineage
 from orionctl.cli.process import process
 from orionctl.cli.produce import produce
 from orionctl.cli.replay import lag, replay_app
@@ -43,6 +44,7 @@ s3sink.sink_app.command("dq")(dq.sink_dq)
 app.add_typer(silver.silver_app, name="silver")
 app.command()(warehouse.report)
 app.command()(dq.dq)
+app.command()(lineage)
 app.command()(demo)
 app.add_typer(ingest_app, name="ingest")
 

@@ -13,12 +13,14 @@ not answer raises ServiceUnavailableError (transient) and nothing is loaded.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from orion.exceptions import SerdeError
+from orion.provenance import Provenance, provenance
 from orion.registry import Registry
 from orion.serde import AvroDecoder
 from sinks.base import Batch
@@ -29,13 +31,32 @@ __all__ = ["Decoded", "Decoder", "Item", "Load", "Rejected"]
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One decoded record of a clean topic and where it came from."""
+    """One decoded record of a clean topic and where it came from.
+
+    ``source`` is the raw record the processors made it from (its provenance
+    headers); None for a record without them.
+    """
 
     stem: str
     topic: str
     partition: int
     offset: int
     record: dict[str, Any]
+    source: Provenance | None = None
+
+    def lineage(self) -> dict[str, Any]:
+        """The values of :data:`~sinks.warehouse.tables.LINEAGE` for this record."""
+        src = self.source
+        ts = src.timestamp_ms if src is not None else None
+        return {
+            "clean_topic": self.topic,
+            "clean_partition": self.partition,
+            "clean_offset": self.offset,
+            "raw_topic": src.topic if src is not None else None,
+            "raw_partition": src.partition if src is not None else None,
+            "raw_offset": src.offset if src is not None else None,
+            "raw_timestamp": _instant(ts) if ts is not None and ts >= 0 else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +87,10 @@ class Load:
         self.offsets[(topic, partition)] = offset + 1
 
     def by_stem(self) -> dict[str, list[dict[str, Any]]]:
+        """The rows to stage per entity: each record's fields and its lineage columns."""
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for item in self.items:
-            out[item.stem].append(item.record)
+            out[item.stem].append({**item.record, **item.lineage()})
         return out
 
     def singles(self) -> list[Load]:
@@ -130,5 +152,11 @@ class Decoder:
                         Rejected(r.topic, r.partition, r.offset, type(e).__name__, str(e), r.value)
                     )
                     continue
-                load.items.append(Item(stem, r.topic, r.partition, r.offset, record))
+                source = provenance(r.headers)
+                load.items.append(Item(stem, r.topic, r.partition, r.offset, record, source))
         return Decoded(load, skipped, undecodable)
+
+
+def _instant(ms: int) -> dt.datetime:
+    """A Kafka timestamp as an aware datetime, exact to the millisecond."""
+    return dt.datetime.fromtimestamp(ms // 1000, tz=dt.UTC).replace(microsecond=ms % 1000 * 1000)

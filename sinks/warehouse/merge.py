@@ -9,7 +9,12 @@ Tie-breaks are part of the contract, because they make the result
 independent of arrival order: between two events of one fact the newest
 ``(event_time, produced_at)`` wins, then the smallest ``event_id``; between
 two events of one master record, the newest ``updated_at``, then UPSERT over
-DELETE, then the greatest row hash.
+DELETE, then the greatest row hash. Every row keeps the lineage columns
+(:data:`~sinks.warehouse.tables.LINEAGE`) of the event it holds; two copies of
+one event (a processor group rewound re-emits its verdicts) resolve to the
+first clean coordinates, so which copy a row names does not depend on
+arrival order either. A row without lineage (loaded before migration 0008)
+gets it when its event is loaded again (a replay of the clean topics).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 from psycopg2 import sql
 
 from sinks.warehouse.staging import stage_name
-from sinks.warehouse.tables import DIMENSIONS, DimSpec, FactSpec
+from sinks.warehouse.tables import DIMENSIONS, LINEAGE, DimSpec, FactSpec
 
 __all__ = [
     "affected_name",
@@ -44,6 +49,15 @@ def _ids(names: tuple[str, ...], prefix: str | None = None) -> sql.Composable:
     if prefix is None:
         return sql.SQL(", ").join(sql.Identifier(n) for n in names)
     return sql.SQL(", ").join(sql.Identifier(prefix, n) for n in names)
+
+
+LINEAGE_NAMES = tuple(c.name for c in LINEAGE)
+_COPY_ORDER = ("clean_topic", "clean_partition", "clean_offset")
+
+
+def _copy_order(alias: str) -> sql.Composable:
+    """Tie-break between copies of one event: the first clean coordinates."""
+    return _ids(_COPY_ORDER, alias)
 
 
 def _row_hash(dim: DimSpec, alias: str) -> sql.Composable:
@@ -74,12 +88,16 @@ def log_changes(dim: DimSpec) -> sql.Composed:
             SELECT DISTINCT ON (s.{key}, s.updated_at, s.operation, h.row_hash)
                    s.*, h.row_hash
             FROM {stage} s, LATERAL (SELECT {hash} AS row_hash) h
-            ORDER BY s.{key}, s.updated_at, s.operation, h.row_hash, s.event_id
+            ORDER BY s.{key}, s.updated_at, s.operation, h.row_hash, s.event_id, {order}
         ), ins AS (
-            INSERT INTO {changes} AS c ({key}, updated_at, operation, row_hash, {attrs}, event_id)
-            SELECT {key}, updated_at, operation, row_hash, {attrs}, event_id FROM src
+            INSERT INTO {changes} AS c
+                   ({key}, updated_at, operation, row_hash, {attrs}, event_id, {lineage})
+            SELECT {key}, updated_at, operation, row_hash, {attrs}, event_id, {lineage} FROM src
             ON CONFLICT ({key}, updated_at, operation, row_hash)
-            DO UPDATE SET event_id = excluded.event_id WHERE excluded.event_id < c.event_id
+            DO UPDATE SET event_id = excluded.event_id, {set_lineage}
+            WHERE excluded.event_id < c.event_id
+               OR (excluded.event_id = c.event_id
+                   AND (c.clean_offset IS NULL OR ({excluded_order}) < ({c_order})))
             RETURNING c.{key}
         )
         INSERT INTO {affected} SELECT DISTINCT {key} FROM ins ON CONFLICT DO NOTHING
@@ -91,6 +109,17 @@ def log_changes(dim: DimSpec) -> sql.Composed:
         changes=_t(dim.changes),
         attrs=attrs,
         affected=sql.Identifier(affected_name(dim)),
+        order=_copy_order("s"),
+        lineage=_ids(LINEAGE_NAMES),
+        set_lineage=_set_excluded(LINEAGE_NAMES),
+        excluded_order=_copy_order("excluded"),
+        c_order=_copy_order("c"),
+    )
+
+
+def _set_excluded(names: tuple[str, ...]) -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.SQL("{0} = excluded.{0}").format(sql.Identifier(n)) for n in names
     )
 
 
@@ -112,8 +141,13 @@ def scd2_rebuild(dim: DimSpec) -> sql.Composed:
         s_attributes=_ids(attrs, "s"),
         m_attributes=_ids(attrs, "m"),
         set_attributes=sql.SQL(", ").join(
-            sql.SQL("{} = {}").format(sql.Identifier(a), sql.Identifier("m", a)) for a in attrs
+            sql.SQL("{} = {}").format(sql.Identifier(a), sql.Identifier("m", a))
+            for a in (*attrs, *LINEAGE_NAMES)
         ),
+        lineage=_ids(LINEAGE_NAMES),
+        s_lineage=_ids(LINEAGE_NAMES, "s"),
+        m_lineage=_ids(LINEAGE_NAMES, "m"),
+        d_lineage=_ids(LINEAGE_NAMES, "d"),
     )
 
 
@@ -122,18 +156,21 @@ def scd1_upsert(dim: DimSpec) -> sql.Composed:
     key, attrs = sql.Identifier(dim.key), dim.attributes
     return sql.SQL(
         """
-        INSERT INTO {dim} AS t ({key}, {attrs}, updated_at, is_deleted, row_hash, event_id)
+        INSERT INTO {dim} AS t
+               ({key}, {attrs}, updated_at, is_deleted, row_hash, event_id, {lineage})
         SELECT DISTINCT ON (s.{key}) s.{key}, {s_attrs}, s.updated_at,
-               s.operation = 'DELETE', {hash}, s.event_id
+               s.operation = 'DELETE', {hash}, s.event_id, {s_lineage}
         FROM {stage} s
-        ORDER BY s.{key}, s.updated_at DESC, s.operation = 'UPSERT' DESC, {hash} DESC, s.event_id
+        ORDER BY s.{key}, s.updated_at DESC, s.operation = 'UPSERT' DESC, {hash} DESC, s.event_id,
+                 {order}
         ON CONFLICT ({key}) DO UPDATE
         SET {set_attrs}, updated_at = excluded.updated_at, is_deleted = excluded.is_deleted,
             row_hash = excluded.row_hash, event_id = excluded.event_id, is_inferred = false,
-            loaded_at = now()
+            {set_lineage}, loaded_at = now()
         WHERE t.is_inferred
            OR (excluded.updated_at, NOT excluded.is_deleted, excluded.row_hash, t.event_id)
               > (t.updated_at, NOT t.is_deleted, t.row_hash, excluded.event_id)
+           OR (excluded.event_id = t.event_id AND t.clean_offset IS NULL)
         """
     ).format(
         dim=_t(dim.table),
@@ -145,6 +182,10 @@ def scd1_upsert(dim: DimSpec) -> sql.Composed:
         set_attrs=sql.SQL(", ").join(
             sql.SQL("{0} = excluded.{0}").format(sql.Identifier(a)) for a in attrs
         ),
+        lineage=_ids(LINEAGE_NAMES),
+        s_lineage=_ids(LINEAGE_NAMES, "s"),
+        order=_copy_order("s"),
+        set_lineage=_set_excluded(LINEAGE_NAMES),
     )
 
 
@@ -188,7 +229,7 @@ def _key_expr(dim: DimSpec, column: str, alias: str) -> sql.Composable:
 
 def fact_upsert(fact: FactSpec) -> sql.Composed:
     """Insert or update on the natural key; only a newer event overwrites a row."""
-    from_stage = (*fact.business, "event_id", "event_time", "produced_at")
+    from_stage = (*fact.business, "event_id", "event_time", "produced_at", *LINEAGE_NAMES)
     keys = tuple(DIMENSIONS[r.dim].surrogate for r in fact.refs)
     key_exprs = [_key_expr(DIMENSIONS[r.dim], r.column, "s") for r in fact.refs]
     targets = (*from_stage, "date_key", *keys)
@@ -206,10 +247,11 @@ def fact_upsert(fact: FactSpec) -> sql.Composed:
         INSERT INTO {table} AS t ({targets})
         SELECT {values}, {date}{keys}
         FROM (SELECT DISTINCT ON ({nk}) * FROM {stage}
-              ORDER BY {nk}, event_time DESC, produced_at DESC, event_id) s
+              ORDER BY {nk}, event_time DESC, produced_at DESC, event_id, {order}) s
         ON CONFLICT ({nk}) DO UPDATE SET {sets}, loaded_at = now()
         WHERE (excluded.event_time, excluded.produced_at, t.event_id)
               > (t.event_time, t.produced_at, excluded.event_id)
+           OR (excluded.event_id = t.event_id AND t.clean_offset IS NULL)
         """
     ).format(
         table=_t(fact.table),
@@ -219,6 +261,7 @@ def fact_upsert(fact: FactSpec) -> sql.Composed:
         keys=sql.SQL("").join(sql.SQL(", ") + e for e in key_exprs),
         nk=_ids(fact.natural_key),
         stage=sql.Identifier(stage_name(fact.stem)),
+        order=_ids(_COPY_ORDER),
         sets=sql.SQL(", ").join(
             sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in updatable
         ),

@@ -1,7 +1,8 @@
 """Temporary staging tables and the COPY text format that fills them.
 
 Each batch COPYs its decoded records into one temporary table per clean
-topic (``stage_<domain>_<entity>``, typed like the schema), and the merge
+topic (``stage_<domain>_<entity>``, typed like the schema, then the
+:data:`~sinks.warehouse.tables.LINEAGE` columns), and the merge
 statements read from there. The tables are created once per connection with
 ON COMMIT DELETE ROWS, so a committed or rolled-back batch leaves them empty
 and no catalog churn happens per batch.
@@ -18,9 +19,9 @@ from typing import Any
 from psycopg2 import sql
 from psycopg2.extensions import cursor as Cursor
 
-from sinks.warehouse.tables import Column, columns
+from sinks.warehouse.tables import LINEAGE, Column, columns
 
-__all__ = ["copy_rows", "create_staging", "encode_rows", "stage_name"]
+__all__ = ["copy_rows", "create_staging", "encode_rows", "stage_name", "staged_columns"]
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -30,12 +31,17 @@ def stage_name(stem: str) -> str:
     return "stage_" + stem.replace(".", "_")
 
 
+def staged_columns(stem: str) -> tuple[Column, ...]:
+    """The columns of a staging table: the clean schema's fields, then the lineage."""
+    return (*columns(stem), *LINEAGE)
+
+
 def create_staging(cur: Cursor, stems: Iterable[str]) -> None:
     """Create the staging tables of ``stems`` in this session (idempotent)."""
     for stem in stems:
         cols = sql.SQL(", ").join(
             sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type))
-            for c in columns(stem)
+            for c in staged_columns(stem)
         )
         cur.execute(
             sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS").format(
@@ -71,12 +77,13 @@ def _converter(col: Column) -> Callable[[Any], str]:
 
 
 def encode_rows(stem: str, records: Sequence[dict[str, Any]]) -> io.StringIO:
-    """The records in COPY text format, columns in schema order.
+    """The records in COPY text format, columns in :func:`staged_columns` order.
 
-    A missing optional field is NULL; a missing required one raises KeyError,
-    which the loader treats as a bug in the producer of the clean topic.
+    A missing optional field (every lineage column is one) is NULL; a missing
+    required one raises KeyError, which the loader treats as a bug in the
+    producer of the clean topic.
     """
-    cols = columns(stem)
+    cols = staged_columns(stem)
     convs = [(c.name, _converter(c), c.nullable) for c in cols]
     buf = io.StringIO()
     write = buf.write
@@ -95,7 +102,7 @@ def copy_rows(cur: Cursor, stem: str, records: Sequence[dict[str, Any]]) -> int:
     """COPY ``records`` into the staging table of ``stem``; returns the row count."""
     if not records:
         return 0
-    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in columns(stem))
+    names = sql.SQL(", ").join(sql.Identifier(c.name) for c in staged_columns(stem))
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(stage_name(stem)), names)
     cur.copy_expert(statement.as_string(cur), encode_rows(stem, records))
     return len(records)

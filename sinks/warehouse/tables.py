@@ -23,6 +23,7 @@ __all__ = [
     "DIMENSIONS",
     "ENVELOPE",
     "FACTS",
+    "LINEAGE",
     "Column",
     "DimSpec",
     "FactSpec",
@@ -54,6 +55,24 @@ class Column:
     pg_type: str
     kind: PgType
     nullable: bool
+
+
+LINEAGE: tuple[Column, ...] = (
+    Column("clean_topic", "text", "text", True),
+    Column("clean_partition", "integer", "integer", True),
+    Column("clean_offset", "bigint", "bigint", True),
+    Column("raw_topic", "text", "text", True),
+    Column("raw_partition", "integer", "integer", True),
+    Column("raw_offset", "bigint", "bigint", True),
+    Column("raw_timestamp", "timestamptz", "timestamptz", True),
+)
+"""Where a row came from: the clean record's Kafka coordinates and, from its
+provenance headers (:mod:`orion.provenance`), the raw record's. Every
+dimension version, change-log row and fact carries them beside ``event_id``
+(``warehouse_sql/0008_lineage.sql``); the raw ones are NULL for records
+written before the processors set those headers. Declared here once, like the
+envelope is in the catalog: the staging tables, the merges and the lineage
+lookups all read this tuple."""
 
 
 @dataclass(frozen=True)

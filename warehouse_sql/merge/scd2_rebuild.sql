@@ -17,6 +17,8 @@
 --     nothing follows it.
 -- Existing rows keep their surrogate key when a version with the same
 -- valid_from survives; an inferred member is taken over by the first version.
+-- A version keeps the event_id and lineage columns ({lineage}) of the change
+-- event that started it.
 -- Placeholders are psycopg2.sql identifiers, filled in by sinks/warehouse/merge.py.
 
 DROP TABLE IF EXISTS pg_temp.scd2_versions;
@@ -44,7 +46,7 @@ WITH ev AS (
     FROM boundaries b
     WINDOW w AS (PARTITION BY b.{key} ORDER BY b.updated_at)
 )
-SELECT s.{key}, {s_attributes}, s.row_hash, s.event_id,
+SELECT s.{key}, {s_attributes}, s.row_hash, s.event_id, {s_lineage},
        s.updated_at AS valid_from,
        coalesce(s.next_at, 'infinity') AS valid_to,
        s.next_at IS NULL AS is_current,
@@ -78,8 +80,8 @@ SET valid_from = m.valid_from, valid_to = m.valid_to, is_current = m.is_current,
 FROM scd2_map m
 WHERE d.{surrogate} = m.existing
   AND NOT m.is_current
-  AND (d.valid_from, d.valid_to, d.is_current, d.deleted_at, d.row_hash, d.event_id, d.is_inferred)
-      IS DISTINCT FROM (m.valid_from, m.valid_to, m.is_current, m.deleted_at, m.row_hash, m.event_id, false);
+  AND (d.valid_from, d.valid_to, d.is_current, d.deleted_at, d.row_hash, d.event_id, d.is_inferred, {d_lineage})
+      IS DISTINCT FROM (m.valid_from, m.valid_to, m.is_current, m.deleted_at, m.row_hash, m.event_id, false, {m_lineage});
 
 UPDATE {dim} d
 SET valid_from = m.valid_from, valid_to = m.valid_to, is_current = m.is_current,
@@ -88,11 +90,11 @@ SET valid_from = m.valid_from, valid_to = m.valid_to, is_current = m.is_current,
 FROM scd2_map m
 WHERE d.{surrogate} = m.existing
   AND m.is_current
-  AND (d.valid_from, d.valid_to, d.is_current, d.deleted_at, d.row_hash, d.event_id, d.is_inferred)
-      IS DISTINCT FROM (m.valid_from, m.valid_to, m.is_current, m.deleted_at, m.row_hash, m.event_id, false);
+  AND (d.valid_from, d.valid_to, d.is_current, d.deleted_at, d.row_hash, d.event_id, d.is_inferred, {d_lineage})
+      IS DISTINCT FROM (m.valid_from, m.valid_to, m.is_current, m.deleted_at, m.row_hash, m.event_id, false, {m_lineage});
 
-INSERT INTO {dim} ({key}, {attributes}, row_hash, event_id, valid_from, valid_to, is_current, deleted_at)
-SELECT m.{key}, {m_attributes}, m.row_hash, m.event_id, m.valid_from, m.valid_to, m.is_current, m.deleted_at
+INSERT INTO {dim} ({key}, {attributes}, row_hash, event_id, {lineage}, valid_from, valid_to, is_current, deleted_at)
+SELECT m.{key}, {m_attributes}, m.row_hash, m.event_id, {m_lineage}, m.valid_from, m.valid_to, m.is_current, m.deleted_at
 FROM scd2_map m
 WHERE m.existing IS NULL
 ORDER BY m.{key}, m.valid_from;
