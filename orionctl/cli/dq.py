@@ -18,10 +18,9 @@ import typer
 from rich.table import Table
 
 from orion.durations import parse_timedelta
-from orion.metrics import Heartbeat
 from orion.settings import load_settings, load_stage_settings
-from orionctl.cli.console import err, out
-from orionctl.cli.service import service, stop_on_signals
+from orionctl.cli.console import out
+from orionctl.cli.service import run_sink
 
 
 def sink_dq(
@@ -65,16 +64,16 @@ def sink_dq(
         max_records=max_records,
         max_wait_s=max_wait,
     )
-    with service("sink-dq", settings) as endpoint, stop_on_signals() as stop:
-        err.print(
-            f"dq sink: {len(config.topics)} topic(s), metrics on http://{endpoint.address}/metrics"
-        )
-        heartbeat = Heartbeat()
-        endpoint.set_readiness(heartbeat.ready)
-        stats = run_dq_sink(settings, config, stop, heartbeat)
-    out.print(
-        f"counted {stats.records} records in {stats.batches} batches, "
-        f"{stats.dead_letters} dead letters stored, {stats.skipped} re-read and not counted again"
+    run_sink(
+        "sink-dq",
+        settings,
+        f"{len(config.topics)} topic(s) counted into dq.*",
+        lambda stop, heartbeat: run_dq_sink(settings, config, stop, heartbeat),
+        lambda stats: (
+            f"counted {stats.records} records in {stats.batches} batches, "
+            f"{stats.dead_letters} dead letters stored, "
+            f"{stats.skipped} re-read and not counted again"
+        ),
     )
 
 

@@ -29,7 +29,7 @@ from orion.durations import parse_timedelta
 from orion.exceptions import ConfigurationError
 from orion.settings import load_settings, load_stage_settings
 from orionctl.cli.console import err, out
-from orionctl.cli.service import run_sink
+from orionctl.cli.service import run_sink, run_summary
 
 sink_app = typer.Typer(help="Sinks that consume the pipeline's topics.", no_args_is_help=True)
 
@@ -121,7 +121,7 @@ def sink_s3(
         settings,
         f"{len(config.topics)} topic(s) to s3://{settings.s3_bucket}/{config.prefix}/",
         lambda stop, heartbeat: run_s3_sink(settings, config, stop, heartbeat=heartbeat),
-        "archived",
+        run_summary("archived"),
     )
 
 

@@ -6,7 +6,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from orion import logging as orion_logging
 from orion.metrics import Heartbeat, ServiceEndpoint
@@ -50,24 +50,36 @@ def service(name: str, settings: OrionSettings) -> Iterator[ServiceEndpoint]:
         yield endpoint
 
 
+S = TypeVar("S")
+
+
 def run_sink(
     name: str,
     settings: OrionSettings,
     destination: str,
-    run: Callable[[threading.Event, Heartbeat], RunStats],
-    verb: str,
+    run: Callable[[threading.Event, Heartbeat], S],
+    summary: Callable[[S], str],
 ) -> None:
     """A sink as a service: endpoint, readiness from its loop's heartbeat, signals, summary.
 
-    ``run(stop, heartbeat)`` is the sink's loop; ``verb`` says what it did with
-    the records in the summary ("archived", "wrote").
+    ``run(stop, heartbeat)`` is the sink's loop; ``summary`` says in one line
+    what it did, printed when it stops.
     """
     with service(name, settings) as endpoint, stop_on_signals() as stop:
-        err.print(f"{name}: -> {destination}, metrics on http://{endpoint.address}/metrics")
+        err.print(f"{name}: {destination}, metrics on http://{endpoint.address}/metrics")
         heartbeat = Heartbeat()
         endpoint.set_readiness(heartbeat.ready)
         stats = run(stop, heartbeat)
-    out.print(
-        f"{verb} {stats.records} records in {stats.flushes} flushes, "
-        f"{stats.commits} commits, {stats.backoffs} back-offs"
-    )
+    out.print(summary(stats))
+
+
+def run_summary(verb: str) -> Callable[[RunStats], str]:
+    """The stop line of a sink on the runner's own counts ("archived", "wrote")."""
+
+    def line(stats: RunStats) -> str:
+        return (
+            f"{verb} {stats.records} records in {stats.flushes} flushes, "
+            f"{stats.commits} commits, {stats.backoffs} back-offs"
+        )
+
+    return line

@@ -16,7 +16,7 @@ from rich.table import Table
 from orion.settings import load_settings, load_stage_settings
 from orionctl.cli.console import out
 from orionctl.cli.s3sink import parse_topics
-from orionctl.cli.service import run_sink
+from orionctl.cli.service import run_sink, run_summary
 
 silver_app = typer.Typer(
     help="The silver layer: clean records as Parquet in S3.", no_args_is_help=True
@@ -66,7 +66,7 @@ def sink_silver(
         settings,
         f"{len(config.topics)} topic(s) to s3://{settings.s3_bucket}/{config.prefix}/",
         lambda stop, heartbeat: run_silver_sink(settings, config, stop, heartbeat=heartbeat),
-        "wrote",
+        run_summary("wrote"),
     )
 
 

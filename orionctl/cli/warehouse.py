@@ -22,10 +22,9 @@ import typer
 from psycopg2.extensions import connection as Connection
 from rich.table import Table
 
-from orion.metrics import Heartbeat
 from orion.settings import OrionSettings, load_settings, load_stage_settings
 from orionctl.cli.console import err, out
-from orionctl.cli.service import service, stop_on_signals
+from orionctl.cli.service import run_sink
 
 if TYPE_CHECKING:
     from sinks.warehouse.exceptions import MigrationError
@@ -135,17 +134,15 @@ def sink_warehouse(
         max_wait_s=max_wait,
         db_retries=db_retries,
     )
-    with service("sink-warehouse", settings) as endpoint, stop_on_signals() as stop:
-        err.print(
-            f"warehouse sink: {len(config.topics)} topic(s), "
-            f"metrics on http://{endpoint.address}/metrics"
-        )
-        heartbeat = Heartbeat()
-        endpoint.set_readiness(heartbeat.ready)
-        stats = run_warehouse_sink(settings, config, stop, heartbeat)
-    out.print(
-        f"loaded {stats.records} records in {stats.batches} batches, "
-        f"{stats.rejected} rejected, {stats.skipped} tombstones skipped"
+    run_sink(
+        "sink-warehouse",
+        settings,
+        f"{len(config.topics)} topic(s) to the warehouse",
+        lambda stop, heartbeat: run_warehouse_sink(settings, config, stop, heartbeat),
+        lambda stats: (
+            f"loaded {stats.records} records in {stats.batches} batches, "
+            f"{stats.rejected} rejected, {stats.skipped} tombstones skipped"
+        ),
     )
 
 

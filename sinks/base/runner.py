@@ -33,7 +33,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +45,7 @@ from orion.metrics import Heartbeat
 from sinks.base import metrics
 from sinks.base.batch import KafkaRecord, TopicPartitionKey
 from sinks.base.exceptions import SinkBackpressureError
-from sinks.base.offsets import KafkaOffsets, OffsetStore
+from sinks.base.offsets import DestinationOffsets, KafkaOffsets, OffsetStore
 from sinks.base.sink import BatchingSink
 
 log = logging.getLogger("sinks.runner")
@@ -91,6 +91,17 @@ def object_store_consumer_config(
         "max.poll.interval.ms": 90_000,
         "client.id": client_id,
     }
+
+
+def checked_consumer(config: dict[str, Any], topics: Sequence[str]) -> Consumer:
+    """A consumer with ``config``, closed again when :func:`check_topics` refuses to start."""
+    consumer = Consumer(config)
+    try:
+        check_topics(consumer, str(config["bootstrap.servers"]), topics)
+    except BaseException:
+        consumer.close()
+        raise
+    return consumer
 
 
 def check_topics(consumer: Consumer, bootstrap: str, topics: Sequence[str]) -> None:
@@ -402,4 +413,31 @@ def run_with_kafka_offsets(
     )
     if on_ready is not None:
         on_ready()
+    return runner.run(stop)
+
+
+def run_with_destination_offsets(
+    consumer: Consumer,
+    sink: BatchingSink,
+    topics: Sequence[str],
+    stop: threading.Event,
+    *,
+    name: str,
+    read_offsets: Callable[[list[str]], Mapping[TopicPartitionKey, int]],
+    lag: Gauge,
+    on_consumer_error: Callable[[KafkaError], None] | None = None,
+    heartbeat: Heartbeat | None = None,
+) -> RunStats:
+    """Run ``sink`` over ``topics`` until ``stop``, its positions kept in the destination's
+    own transactions (``read_offsets`` reads them back on assignment: the database sinks)."""
+    runner = SinkRunner(
+        consumer,
+        sink,
+        list(topics),
+        offsets=DestinationOffsets(read_offsets),
+        options=RunnerOptions(name=name, flush_on_revoke=True),
+        lag=lag,
+        on_consumer_error=on_consumer_error,
+        heartbeat=heartbeat,
+    )
     return runner.run(stop)

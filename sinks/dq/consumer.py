@@ -23,21 +23,19 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException
+from confluent_kafka import Consumer, KafkaError
 
-from orion.exceptions import ConfigurationError, ServiceUnavailableError, TransientError
+from orion.exceptions import TransientError
 from orion.metrics import Heartbeat
 from orion.settings import OrionSettings
 from sinks.base import (
     Batch,
     BatchingSink,
     BatchLimits,
-    DestinationOffsets,
-    RunnerOptions,
     SinkBackpressureError,
-    SinkRunner,
     TopicPartitionKey,
 )
+from sinks.base.runner import checked_consumer, run_with_destination_offsets
 from sinks.base.runner import consumer_config as sink_consumer_config
 from sinks.dq import metrics
 from sinks.dq.configuration import DqSinkConfig
@@ -57,30 +55,16 @@ class DqStats:
 
 
 def _checked_consumer(settings: OrionSettings, config: DqSinkConfig) -> Consumer:
-    consumer = Consumer(
+    return checked_consumer(
         {
             **sink_consumer_config(settings.kafka_bootstrap, config.group, config.instance_id),
             "session.timeout.ms": config.session_timeout_ms,
             "enable.partition.eof": False,
             # clean and dlq topics are written in transactions: count committed records only
             "isolation.level": "read_committed",
-        }
+        },
+        config.topics,
     )
-    try:
-        meta = consumer.list_topics(timeout=10)
-    except KafkaException as e:
-        consumer.close()
-        raise ServiceUnavailableError(
-            f"Kafka at {settings.kafka_bootstrap} did not answer: {e}",
-            fix="start it (`orion stack up`) or correct ORION_KAFKA_BOOTSTRAP",
-        ) from e
-    missing = [t for t in config.topics if t not in meta.topics]
-    if missing:
-        consumer.close()
-        raise ConfigurationError(
-            f"topic(s) missing: {', '.join(missing)}", fix="run `orion topics create`"
-        )
-    return consumer
 
 
 class DqSink(BatchingSink):
@@ -140,17 +124,11 @@ class DqSink(BatchingSink):
             self.close()
             raise
         try:
-            runner = SinkRunner(
-                consumer,
-                self,
-                list(self.config.topics),
-                offsets=DestinationOffsets(self.writer.offsets),
-                options=RunnerOptions(name="dq", flush_on_revoke=True),
-                lag=metrics.LAG,
-                on_consumer_error=_count_kafka_error,
-                heartbeat=heartbeat,
-            )
-            runner.run(stop)
+            run_with_destination_offsets(
+                consumer, self, self.config.topics, stop, name="dq",
+                read_offsets=self.writer.offsets, lag=metrics.LAG,
+                on_consumer_error=_count_kafka_error, heartbeat=heartbeat,
+            )  # fmt: skip
         finally:
             consumer.close()
         return self.stats

@@ -49,13 +49,10 @@ from sinks.base import (
     Batch,
     BatchingSink,
     BatchLimits,
-    DestinationOffsets,
-    RunnerOptions,
     SinkBackpressureError,
-    SinkRunner,
     TopicPartitionKey,
 )
-from sinks.base.runner import check_topics
+from sinks.base.runner import checked_consumer, run_with_destination_offsets
 from sinks.base.runner import consumer_config as sink_consumer_config
 from sinks.warehouse import metrics
 from sinks.warehouse.configuration import WarehouseSinkConfig
@@ -88,13 +85,7 @@ def consumer_config(settings: OrionSettings, config: WarehouseSinkConfig) -> dic
 
 
 def _checked_consumer(settings: OrionSettings, config: WarehouseSinkConfig) -> Consumer:
-    consumer = Consumer(consumer_config(settings, config))
-    try:
-        check_topics(consumer, settings.kafka_bootstrap, config.topics)
-    except BaseException:
-        consumer.close()
-        raise
-    return consumer
+    return checked_consumer(consumer_config(settings, config), config.topics)
 
 
 class WarehouseSink(BatchingSink):
@@ -195,17 +186,11 @@ class WarehouseSink(BatchingSink):
             self.close()
             raise
         try:
-            runner = SinkRunner(
-                consumer,
-                self,
-                list(self.config.topics),
-                offsets=DestinationOffsets(self.writer.offsets),
-                options=RunnerOptions(name="warehouse", flush_on_revoke=True),
-                lag=metrics.LAG,
-                on_consumer_error=_count_kafka_error,
-                heartbeat=self.heartbeat,
-            )
-            runner.run(stop)
+            run_with_destination_offsets(
+                consumer, self, self.config.topics, stop, name="warehouse",
+                read_offsets=self.writer.offsets, lag=metrics.LAG,
+                on_consumer_error=_count_kafka_error, heartbeat=self.heartbeat,
+            )  # fmt: skip
         finally:
             consumer.close()
         return self.stats
