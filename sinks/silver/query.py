@@ -1,8 +1,8 @@
 """Ad-hoc SQL over silver: DuckDB with every entity as a view (``erp_sales``, ``iot_telemetry``).
 
 DuckDB reads S3 through its ``httpfs`` extension, which it downloads from
-extensions.duckdb.org on first use; where that host is out of reach (this
-product's CI and air-gapped sites) it cannot load. So the S3 side is
+DuckDB's own extension server on first use; where that server is out of
+reach (this product's CI and air-gapped sites) it cannot load. So the S3 side is
 pyarrow's own S3 client (``pyarrow.fs.S3FileSystem``, configured from the
 same settings as boto3: endpoint, keys, region, path-style addressing, plain
 HTTP on an ``http://`` endpoint), and each entity's folder is a
