@@ -21,7 +21,6 @@ raised; the next write opens a new one.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import fields
@@ -34,7 +33,7 @@ from sinks.base import Batch, TopicPartitionKey
 from sinks.dq.deadletters import DeadLetterRow, dead_letter_row
 from sinks.dq.exceptions import DqUnavailableError
 from sinks.dq.outcomes import count_records
-from sinks.warehouse.db import connect
+from sinks.warehouse.db import Reconnecting, connect
 from sinks.warehouse.migrations import require_current
 
 __all__ = ["DqWriter", "WriteResult"]
@@ -76,7 +75,8 @@ class DqWriter:
         self.dsn = dsn
         self.sink = sink
         self.prefix = prefix
-        self._conn: Connection | None = self._open()
+        self._db = Reconnecting(self._open, "dq", log)
+        self._db.get()
 
     def _open(self) -> Connection:
         conn = connect(self.dsn, application="orion-dq-sink")
@@ -88,17 +88,8 @@ class DqWriter:
             raise
         return conn
 
-    def _connection(self) -> Connection:
-        if self._conn is None:
-            self._conn = self._open()
-        return self._conn
-
     def _lost(self, error: Exception) -> DqUnavailableError:
-        log.warning("dq connection lost", extra={"error": str(error).strip()})
-        if self._conn is not None:
-            with contextlib.suppress(psycopg2.Error):
-                self._conn.close()
-        self._conn = None
+        self._db.discard(error)
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         return DqUnavailableError(
             f"dq database connection lost: {first}",
@@ -106,14 +97,12 @@ class DqWriter:
         )
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._db.close()
 
     def offsets(self, topics: list[str] | None = None) -> dict[TopicPartitionKey, int]:
         """The stored next offset of every partition (of ``topics``); read on assignment."""
         try:
-            conn = self._connection()
+            conn = self._db.get()
             with conn.cursor() as cur:
                 cur.execute(
                     "SELECT topic, partition, next_offset FROM metadata.sink_offsets "
@@ -129,7 +118,7 @@ class DqWriter:
     def write(self, batches: Sequence[Batch]) -> tuple[dict[TopicPartitionKey, int], WriteResult]:
         """Commit the batches (see the module docstring); the next offset of each partition."""
         try:
-            conn = self._connection()
+            conn = self._db.get()
             result = self._transaction(conn, batches)
             conn.commit()
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:

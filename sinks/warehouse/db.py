@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Callable
+
 import psycopg2
 from psycopg2.extensions import connection as Connection
 
@@ -40,3 +44,36 @@ def connect(dsn: str, *, application: str = "orion-warehouse", timeout_s: int = 
             fix="start it (`orion stack up`) or correct ORION_DATABASE_URL",
         ) from e
     return conn
+
+
+class Reconnecting:
+    """One connection of a database sink: opened on first use, and again after it was lost.
+
+    ``open`` connects and checks (the schema is current, staging exists); the
+    warehouse and the dq writers share this instead of each keeping the state.
+    """
+
+    def __init__(self, open: Callable[[], Connection], what: str, log: logging.Logger) -> None:
+        self._open = open
+        self._what = what
+        self._log = log
+        self._conn: Connection | None = None
+
+    def get(self) -> Connection:
+        """The open connection, or a new one (the open callback's errors if refused)."""
+        if self._conn is None:
+            self._conn = self._open()
+        return self._conn
+
+    def discard(self, error: Exception) -> None:
+        """Forget a connection that failed; the next :meth:`get` opens another."""
+        self._log.warning(f"{self._what} connection lost", extra={"error": str(error).strip()})
+        if self._conn is not None:
+            with contextlib.suppress(psycopg2.Error):
+                self._conn.close()
+        self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -25,7 +25,6 @@ stops the stream.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -38,7 +37,7 @@ from psycopg2.extensions import cursor as Cursor
 from psycopg2.extras import execute_values
 
 from sinks.warehouse import merge
-from sinks.warehouse.db import connect
+from sinks.warehouse.db import Reconnecting, connect
 from sinks.warehouse.exceptions import WarehouseUnavailableError
 from sinks.warehouse.load import Load, Rejected
 from sinks.warehouse.migrations import require_current
@@ -108,7 +107,8 @@ class WarehouseWriter:
         self.dsn = dsn
         self.sink = sink
         self.retries = retries
-        self._conn: Connection | None = self._open()
+        self._db = Reconnecting(self._open, "warehouse", log)
+        self._db.get()
 
     def _open(self) -> Connection:
         conn = connect(self.dsn)
@@ -126,22 +126,7 @@ class WarehouseWriter:
         return conn
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _connection(self) -> Connection:
-        """The open connection, or a new one (WarehouseUnavailableError if refused)."""
-        if self._conn is None:
-            self._conn = self._open()
-        return self._conn
-
-    def _discard(self, error: Exception) -> None:
-        log.warning("warehouse connection lost", extra={"error": str(error).strip()})
-        if self._conn is not None:
-            with contextlib.suppress(psycopg2.Error):
-                self._conn.close()
-        self._conn = None
+        self._db.close()
 
     def offsets(self, topics: list[str] | None = None) -> dict[tuple[str, int], int]:
         """The stored next offset of every partition (of ``topics``) this sink loaded.
@@ -149,7 +134,7 @@ class WarehouseWriter:
         Raises WarehouseUnavailableError when the database does not answer.
         """
         try:
-            conn = self._connection()
+            conn = self._db.get()
             with conn.cursor() as cur:
                 cur.execute(
                     "SELECT topic, partition, next_offset FROM metadata.sink_offsets "
@@ -159,7 +144,7 @@ class WarehouseWriter:
                 rows = cur.fetchall()
             conn.rollback()
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
-            self._discard(e)
+            self._db.discard(e)
             raise self._unavailable(e) from e
         return {(t, p): o for t, p, o in rows if topics is None or t in topics}
 
@@ -176,10 +161,10 @@ class WarehouseWriter:
         """Commit the load and its offsets; see the module docstring for failures."""
         for attempt in range(self.retries + 1):
             try:
-                self._connection()
+                self._db.get()
                 return self._write_or_split(batch)
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as e:
-                self._discard(e)
+                self._db.discard(e)
                 if attempt == self.retries:
                     raise self._unavailable(e) from e
             except WarehouseUnavailableError:
@@ -191,7 +176,7 @@ class WarehouseWriter:
         try:
             return self._transaction(batch)
         except (psycopg2.IntegrityError, psycopg2.DataError) as e:
-            self._connection().rollback()
+            self._db.get().rollback()
             if len(batch) <= 1:
                 item = batch.items[0] if batch.items else None
                 if item is None:
@@ -221,7 +206,7 @@ class WarehouseWriter:
     def _transaction(self, batch: Load) -> WriteResult:
         started = time.time()
         result = WriteResult(rejected=len(batch.rejected))
-        conn = self._connection()
+        conn = self._db.get()
         with conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_BATCH_LOCK,))
             staged = batch.by_stem()
