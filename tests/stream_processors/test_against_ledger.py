@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -154,7 +155,7 @@ def test_kafka_restarted_mid_run(
 
 
 def test_bad_settings_stop_at_start_up(topic_namespace: str) -> None:
-    for args, env, message in (
+    cases = (
         (["--dedup-window", "soon"], {}, "not a duration"),
         (["--app-id", "bad id!"], {}, "app id"),
         (["--instance-id", "a/b"], {}, "instance id"),
@@ -167,12 +168,20 @@ def test_bad_settings_stop_at_start_up(topic_namespace: str) -> None:
         ([], {"ORION_PROCESSOR_BATCH_SIZE": "x"}, "ORION_PROCESSOR_BATCH_SIZE"),
         ([], {"ORION_PROCESSOR_STORE_MEMORY": "lots"}, "ORION_PROCESSOR_STORE_MEMORY"),
         ([], {"ORION_KAFKA_BOOTSTRAP": "127.0.0.1:1"}, "did not answer"),
-    ):
-        result = subprocess.run(
+    )
+
+    def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [sys.executable, "-m", "orionctl", "process", *args],
             env={**os.environ, "ORION_TOPIC_PREFIX": topic_namespace, **env},
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
+
+    # Four at a time: each is mostly a process start (imports), and one after
+    # another they were half a minute of CI.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda case: run(case[0], case[1]), cases))
+    for (args, _, message), result in zip(cases, results, strict=True):
         assert result.returncode == 1, (args, result.stderr[-500:])
         assert message in result.stderr
         assert "Traceback" not in result.stderr
