@@ -151,7 +151,7 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
 
 def _caught_up(settings: OrionSettings, prefix: str, dsn: str) -> tuple[bool, int]:
     """(all consumers at the end, records still to consume)."""
-    bootstrap = settings.kafka_bootstrap
+    bootstrap = settings.kafka_client_config()
     behind = 0
     for group in (prefix + "orion-processor", prefix + "orion-s3-sink"):
         rows = offsets.lag(bootstrap, group)
@@ -304,7 +304,7 @@ def run_demo(
         summary.expected[rec["outcome"]] += 1
         if rec["reason"]:
             summary.expected_reasons[rec["reason"]] += 1
-    for (_topic, reason), n in count_dead_letters(settings.kafka_bootstrap, prefix).items():
+    for (_topic, reason), n in count_dead_letters(settings.kafka_client_config(), prefix).items():
         summary.dead_letters[reason] += n
     summary.warehouse_rows = _warehouse_rows(dsn)
     summary.bronze_objects = _bronze_objects(settings, prefix)
