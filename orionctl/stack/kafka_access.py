@@ -23,6 +23,7 @@ that run services under their own principals grant theirs first
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any
 
 from confluent_kafka.admin import (  # type: ignore[attr-defined]
     AclBinding,
+    AclBindingFilter,
     AclOperation,
     AclPermissionType,
     AdminClient,
@@ -198,9 +200,28 @@ def _bind(principal: str, rules: list[Grant]) -> list[AclBinding]:
 
 
 def grant(admin: AdminClient, acls: list[AclBinding], timeout_s: float = 30.0) -> None:
-    """Create ``acls`` (creating one that exists changes nothing)."""
+    """Create ``acls`` (creating one that exists changes nothing); return once the broker
+    applies them: the controller commits them first, and a client that came in between
+    would be refused."""
     for future in admin.create_acls(acls, request_timeout=timeout_s).values():
         future.result()
+    wanted = {_key(b) for b in acls}
+    everything = AclBindingFilter(
+        ResourceType.ANY, None, ResourcePatternType.ANY, None, None,  # type: ignore[arg-type]
+        AclOperation.ANY, AclPermissionType.ANY,
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    while True:
+        seen = {_key(b) for b in admin.describe_acls(everything).result(timeout=timeout_s)}
+        if wanted <= seen:
+            return
+        if time.monotonic() > deadline:
+            raise StackError("kafka", f"{len(wanted - seen)} ACLs not applied in {timeout_s}s")
+        time.sleep(0.1)
+
+
+def _key(b: AclBinding) -> tuple[object, ...]:
+    return (b.restype, b.name, b.resource_pattern_type, b.principal, b.operation)
 
 
 def service_env(
