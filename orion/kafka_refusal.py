@@ -114,6 +114,7 @@ def _probe(
     while True:
         try:
             probe.list_topics(timeout=min(1.0, max(deadline - time.monotonic(), 0.1)))
+            probe.poll(0)  # serve its queued log lines now, not as noise when it is freed
             return
         except KafkaException as e:
             errors.append(e.args[0])

@@ -36,8 +36,8 @@ def _refusal(conf: dict[str, Any]) -> str:
 
 
 def test_the_right_credentials_pass(settings: OrionSettings, stack_config: StackConfig) -> None:
-    check_access(_as(settings, **{"sasl.username": "producer",
-                                  "sasl.password": password(stack_config, "producer")}))  # fmt: skip
+    secret = password(stack_config, "producer")
+    check_access(_as(settings, **{"sasl.username": "producer", "sasl.password": secret}))
 
 
 def test_a_wrong_password_names_the_user_and_the_variable(settings: OrionSettings) -> None:
