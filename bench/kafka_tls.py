@@ -13,7 +13,12 @@ as the ``producer`` principal, then one `orion process` worker as the
 alternates between rounds, and the ratio (TLS / plaintext) is given per
 round and for the medians, because the machine is shared.
 
-Usage: python -m bench.kafka_tls [--events 100000] [--rounds 2]
+A "wire" section first sends and reads back 180-byte values with bare
+confluent-kafka clients (no Avro, no rules) under the same principals, so
+the transport's own cost shows without the pipeline's Python work around it.
+
+Usage: python -m bench.kafka_tls [--events 100000] [--rounds 2] [--wire-records 300000]
+       [--sections wire,pipeline]
 """
 
 from __future__ import annotations
@@ -88,6 +93,51 @@ class Worker(_Worker):
         return self
 
 
+def wire_round(cfg: StackConfig, transport: str, records: int, prefix: str) -> tuple[float, float]:
+    """(produce, consume) records/s of 180-byte values, no serde: the transport alone."""
+    from confluent_kafka import Consumer, Producer
+
+    topic = prefix + "raw.erp.sales"
+    base = load_settings().kafka_client_config()
+    wire = transport_env(cfg, transport)
+    if wire:
+        base |= {"bootstrap.servers": wire["ORION_KAFKA_BOOTSTRAP"],
+                 "security.protocol": wire["ORION_KAFKA_SECURITY_PROTOCOL"]}  # fmt: skip
+        base.pop("ssl.ca.location", None)
+
+    def as_(principal: str) -> dict[str, object]:
+        env = service_env(cfg, principal, prefix)
+        return {**base, "sasl.username": env["ORION_KAFKA_SASL_USERNAME"],
+                "sasl.password": env["ORION_KAFKA_SASL_PASSWORD"]}  # fmt: skip
+
+    producer = Producer({**as_("producer"), "acks": "all", "enable.idempotence": True,
+                         "linger.ms": 20, "batch.size": 1_000_000,
+                         "queue.buffering.max.messages": 1_000_000})  # fmt: skip
+    value = os.urandom(90).hex().encode()  # 180 bytes that do not compress
+    started = time.monotonic()
+    for i in range(records):
+        while True:
+            try:
+                producer.produce(topic, value, str(i % 997).encode())
+                break
+            except BufferError:
+                producer.poll(0.01)
+    producer.flush(120)
+    produced = records / (time.monotonic() - started)
+    consumer = Consumer({**as_("processor"), "group.id": prefix + "orion-processor",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})  # fmt: skip
+    consumer.subscribe([topic])
+    seen, started = 0, 0.0
+    while seen < records:
+        batch = consumer.consume(10_000, timeout=1)
+        if batch and not started:
+            started = time.monotonic()
+        seen += len(batch)
+    consumed = seen / (time.monotonic() - started)
+    consumer.close()
+    return produced, consumed
+
+
 def one_round(cfg: StackConfig, transport: str, events: int) -> tuple[float, float]:
     """(producer events/s, processor events/s) over ``transport`` in a fresh namespace."""
     operator = load_settings().kafka_client_config()
@@ -112,14 +162,30 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--wire-records", type=int, default=300_000)
+    parser.add_argument("--sections", default="wire,pipeline")
     args = parser.parse_args()
     cfg = load_stack_config()
     if not Kafka(cfg).secured:
         sys.exit("the stack runs plaintext Kafka (ORION_STACK_KAFKA_SECURITY); nothing to compare")
     cfg, opened = bench_listener(cfg)
     results: dict[str, list[tuple[float, float]]] = {t: [] for t in TRANSPORTS}
+    wire: dict[str, list[tuple[float, float]]] = {t: [] for t in TRANSPORTS}
+    sections = set(args.sections.split(","))
     try:
-        for i in range(args.rounds):
+        for i in range(args.rounds * 2 if "wire" in sections else 0):
+            order = TRANSPORTS if i % 2 == 0 else tuple(reversed(TRANSPORTS))
+            for transport in order:
+                operator = load_settings().kafka_client_config()
+                prefix = namespace(operator)
+                try:
+                    rates = wire_round(cfg, transport, args.wire_records, prefix)
+                finally:
+                    cleanup(operator, prefix)
+                wire[transport].append(rates)
+                print(f"[wire {i + 1}] {transport:<14} produce {rates[0]:>9,.0f} records/s  "
+                      f"consume {rates[1]:>9,.0f} records/s", flush=True)  # fmt: skip
+        for i in range(args.rounds if "pipeline" in sections else 0):
             order = TRANSPORTS if i % 2 == 0 else tuple(reversed(TRANSPORTS))
             for transport in order:
                 produced, processed = one_round(cfg, transport, args.events)
@@ -134,13 +200,18 @@ def main() -> None:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"machine: {platform.node()}, {os.cpu_count()} CPUs (shared), {when}, "
           f"{args.events:,} events a run")  # fmt: skip
-    for i, name in enumerate(("producer", "processor")):
-        tls = statistics.median(r[i] for r in results["SASL_SSL"])
-        plain = statistics.median(r[i] for r in results["SASL_PLAINTEXT"])
-        pairs = zip(results["SASL_SSL"], results["SASL_PLAINTEXT"], strict=True)
-        per_round = ", ".join(f"{t[i] / p[i]:.2f}" for t, p in pairs)
-        print(f"{name:<9} SASL_SSL {tls:>9,.0f}/s  SASL_PLAINTEXT {plain:>9,.0f}/s  "
-              f"TLS/plaintext {tls / plain:.2f} (rounds: {per_round})")  # fmt: skip
+    figures = [(wire, ("wire produce", "wire consume")),
+               (results, ("orion produce", "orion process"))]  # fmt: skip
+    for table, names in figures:
+        if not table["SASL_SSL"]:
+            continue
+        for i, name in enumerate(names):
+            tls = statistics.median(r[i] for r in table["SASL_SSL"])
+            plain = statistics.median(r[i] for r in table["SASL_PLAINTEXT"])
+            pairs = zip(table["SASL_SSL"], table["SASL_PLAINTEXT"], strict=True)
+            per_round = ", ".join(f"{t[i] / p[i]:.2f}" for t, p in pairs)
+            print(f"{name:<13} SASL_SSL {tls:>9,.0f}/s  SASL_PLAINTEXT {plain:>9,.0f}/s  "
+                  f"TLS/plaintext {tls / plain:.2f} (rounds: {per_round})")  # fmt: skip
 
 
 if __name__ == "__main__":
