@@ -279,8 +279,8 @@ def run_demo(
         for name, args in SERVICES.items():
             own = {**env, **_principal_env(settings, PRINCIPALS[name], prefix)}
             procs[name] = _start(name, [*args, *extra[name]], own, run_dir)
-        own = " (each as its own Kafka principal)" if settings.kafka_sasl_username else ""
-        report(f"services started{own}: {', '.join(procs)} (logs in {run_dir})")
+        note = " (each as its own Kafka principal)" if settings.kafka_sasl_username else ""
+        report(f"services started{note}: {', '.join(procs)} (logs in {run_dir})")
         ledger = run_dir / "ledger.jsonl"
         report(f"producing {events} events (seed {seed}) with defects")
         _orion(

@@ -26,8 +26,8 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
 
 from confluent_kafka.admin import (  # type: ignore[attr-defined]
     AclBinding,
@@ -163,17 +163,6 @@ def ensure_passwords(cfg: StackConfig) -> dict[str, str]:
     return out
 
 
-def admin_client_config(cfg: StackConfig, bootstrap: str, ca_file: Path) -> dict[str, Any]:
-    return {
-        "bootstrap.servers": bootstrap,
-        "security.protocol": "SASL_SSL",
-        "sasl.mechanism": "SCRAM-SHA-512",
-        "sasl.username": ADMIN,
-        "sasl.password": password(cfg, ADMIN),
-        "ssl.ca.location": str(ca_file),
-    }
-
-
 def bindings(topic_prefix: str, *, app_id: str = PROCESSOR_APP_ID) -> list[AclBinding]:
     """The ACLs of every service principal under ``topic_prefix`` (the operator's are global)."""
     out = []
@@ -246,6 +235,17 @@ def service_env(
     if not kafka.secured:
         return {"ORION_TOPIC_PREFIX": topic_prefix}
     if topic_prefix or app_id != PROCESSOR_APP_ID:
-        admin = AdminClient(admin_client_config(cfg, kafka.endpoint(), kafka.tls.ca_file))
+        admin = _admin(kafka.endpoint(), str(kafka.tls.ca_file), password(cfg, ADMIN))
         grant(admin, bindings(topic_prefix, app_id=app_id))
     return env
+
+
+@cache
+def _admin(bootstrap: str, ca_file: str, secret: str) -> AdminClient:
+    # One per process: a client freed right after its requests logs librdkafka's
+    # "Purging unserved events" on stderr, into the demo's output.
+    return AdminClient({
+        "bootstrap.servers": bootstrap, "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": ADMIN, "sasl.password": secret,
+        "ssl.ca.location": ca_file,
+    })  # fmt: skip
