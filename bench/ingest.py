@@ -101,7 +101,7 @@ def main() -> None:
     args = ap.parse_args()
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     settings = load_settings().model_copy(update={"topic_prefix": prefix})
-    create_topics(settings.kafka_bootstrap, topic_specs(partitions=3, prefix=prefix))
+    create_topics(settings.kafka_client_config(), topic_specs(partitions=3, prefix=prefix))
     s3 = orion_s3.client(settings)
     bucket = f"bench-ingest-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)

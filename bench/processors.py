@@ -37,6 +37,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from orion.catalog import entities
+from orion.kafka_config import KafkaConfig
 from orion.registry import Registry
 from orion.serde import AvroDecoder, AvroEncoder
 from orion.settings import load_settings
@@ -62,9 +63,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def namespace(bootstrap: str) -> str:
+def namespace(kafka: KafkaConfig) -> str:
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    create_topics(bootstrap, topic_specs(partitions=PARTITIONS, prefix=prefix))
+    create_topics(kafka, topic_specs(partitions=PARTITIONS, prefix=prefix))
     return prefix
 
 
@@ -75,9 +76,9 @@ def produce(prefix: str, events: int, *extra: str) -> None:
                    capture_output=True)  # fmt: skip
 
 
-def bare_loop(bootstrap: str, registry_url: str, prefix: str, total: int) -> float:
+def bare_loop(kafka: KafkaConfig, registry_url: str, prefix: str, total: int) -> float:
     """Events/s of consume, decode, re-encode and produce, nothing else."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient(dict(kafka))
     sink = prefix + "bench-bare"
     admin.create_topics([NewTopic(sink, num_partitions=PARTITIONS, replication_factor=1)])[
         sink
@@ -85,9 +86,9 @@ def bare_loop(bootstrap: str, registry_url: str, prefix: str, total: int) -> flo
     registry = Registry(registry_url)
     decode = AvroDecoder(registry)
     encoders: dict[int, AvroEncoder] = {}
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": prefix + "bare",
+    consumer = Consumer({**kafka, "group.id": prefix + "bare",
                          "enable.auto.commit": False, "auto.offset.reset": "earliest"})  # fmt: skip
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "acks": "all",
+    producer = Producer({**kafka, "linger.ms": 20, "acks": "all",
                          "enable.idempotence": True, "compression.type": "lz4"})  # fmt: skip
     consumer.subscribe([prefix + e.topic("raw") for e in entities()])
     done = 0
@@ -192,9 +193,9 @@ class Run:
     last: dict[str, float]
 
 
-def watch(workers: list[Worker], prefix: str, group: str, total: int, bootstrap: str) -> Run:
+def watch(workers: list[Worker], prefix: str, group: str, total: int, kafka: KafkaConfig) -> Run:
     """Sample until the group has committed ``total`` raw records."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+    consumer = Consumer({**kafka, "group.id": group})
     tps = raw_tps(prefix)
     rss: list[tuple[int, float]] = []
     most_parked = 0.0
@@ -230,10 +231,10 @@ def rss_profile(samples: list[tuple[int, float]], total: int, steps: int = 10) -
 
 def section_backlog(args: argparse.Namespace, prefix: str) -> None:
     s = load_settings()
-    bare = bare_loop(s.kafka_bootstrap, s.schema_registry_url, prefix, args.events)
+    bare = bare_loop(s.kafka_client_config(), s.schema_registry_url, prefix, args.events)
     w = Worker(prefix).start()
     try:
-        run = watch([w], prefix, prefix + "orion-processor", args.events, s.kafka_bootstrap)
+        run = watch([w], prefix, prefix + "orion-processor", args.events, s.kafka_client_config())
     finally:
         pass  # the restore section stops it
     print(f"[backlog] events: {args.events:,}")
@@ -270,7 +271,7 @@ def section_restore(args: argparse.Namespace, prefix: str) -> None:
 
 def section_live(args: argparse.Namespace) -> None:
     s = load_settings()
-    prefix = namespace(s.kafka_bootstrap)
+    prefix = namespace(s.kafka_client_config())
     w = Worker(prefix).start()
     time.sleep(8)  # assigned and restored (empty) before the stream starts
     events = int(args.live_rate * args.live_seconds)
@@ -285,7 +286,7 @@ def section_live(args: argparse.Namespace) -> None:
         most = max(most, w.metrics().get("orion_processor_parked", 0))
         time.sleep(0.5)
     took = time.monotonic() - started
-    run = watch([w], prefix, prefix + "orion-processor", events, s.kafka_bootstrap)
+    run = watch([w], prefix, prefix + "orion-processor", events, s.kafka_client_config())
     time.sleep(8)  # the last parked facts wait out the grace
     m = w.metrics()
     w.stop()
@@ -293,25 +294,25 @@ def section_live(args: argparse.Namespace) -> None:
     print(f"[live] facts parked at once, at most: {max(most, run.most_parked):,.0f}")
     print(f"[live] p99 time parked: {p99_parked(m):g} s (reference grace 5 s; target <= 6 s)")
     print(f"[live] facts parked in all: {m.get('orion_processor_parked_seconds_count', 0):,.0f}")
-    cleanup(s.kafka_bootstrap, prefix)
+    cleanup(s.kafka_client_config(), prefix)
 
 
 def section_scale(args: argparse.Namespace) -> None:
     s = load_settings()
-    prefix = namespace(s.kafka_bootstrap)
+    prefix = namespace(s.kafka_client_config())
     produce(prefix, args.events)
     workers = [Worker(prefix).start(), Worker(prefix).start()]
-    run = watch(workers, prefix, prefix + "orion-processor", args.events, s.kafka_bootstrap)
+    run = watch(workers, prefix, prefix + "orion-processor", args.events, s.kafka_client_config())
     counts = [w.metrics().get("orion_processor_assigned_partitions", 0) for w in workers]
     for w in workers:
         w.stop()
     print(f"[scale] two workers on {args.events:,} events: {run.rate:,.0f} events/s together, "
           f"{run.rate / 2:,.0f} each (partitions {counts[0]:.0f} + {counts[1]:.0f})")  # fmt: skip
-    cleanup(s.kafka_bootstrap, prefix)
+    cleanup(s.kafka_client_config(), prefix)
 
 
-def cleanup(bootstrap: str, prefix: str) -> None:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+def cleanup(kafka: KafkaConfig, prefix: str) -> None:
+    admin = AdminClient(dict(kafka))
     topics = [t for t in admin.list_topics(timeout=10).topics if t.startswith(prefix)]
     if topics:
         for f in admin.delete_topics(topics).values():
@@ -328,7 +329,7 @@ def main() -> None:
     sections = set(args.sections.split(","))
     s = load_settings()
     if sections & {"backlog", "restore"}:
-        prefix = namespace(s.kafka_bootstrap)
+        prefix = namespace(s.kafka_client_config())
         produce(prefix, args.events)
         try:
             if "backlog" in sections:
@@ -338,7 +339,7 @@ def main() -> None:
         finally:
             if getattr(args, "backlog_worker", None) is not None:
                 args.backlog_worker.stop()
-            cleanup(s.kafka_bootstrap, prefix)
+            cleanup(s.kafka_client_config(), prefix)
     if "live" in sections:
         section_live(args)
     if "scale" in sections:

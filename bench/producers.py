@@ -16,6 +16,7 @@ import time
 
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from orion.kafka_config import KafkaConfig
 from orion.settings import load_settings
 from orionctl.stack.config import load_stack_config
 from orionctl.stack.kafka import Kafka
@@ -61,8 +62,25 @@ def run_orion(events: int) -> tuple[float, float, list[float]]:
     return float(match.group(1)), float(match.group(2)), samples
 
 
-def run_perf(records: int, size: int, bootstrap: str) -> float:
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+def java_client_properties(kafka: KafkaConfig) -> list[str]:
+    """The same connection for Kafka's Java tools (``--producer-props``)."""
+    props = [
+        f"bootstrap.servers={kafka['bootstrap.servers']}",
+        f"security.protocol={kafka.get('security.protocol', 'PLAINTEXT')}",
+    ]
+    if "sasl.username" in kafka:
+        props += [
+            f"sasl.mechanism={kafka['sasl.mechanism']}",
+            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{kafka["sasl.username"]}" password="{kafka["sasl.password"]}";',
+        ]
+    if "ssl.ca.location" in kafka:
+        props += ["ssl.truststore.type=PEM", f"ssl.truststore.location={kafka['ssl.ca.location']}"]
+    return props
+
+
+def run_perf(records: int, size: int, kafka: KafkaConfig) -> float:
+    admin = AdminClient(dict(kafka))
     if PERF_TOPIC not in admin.list_topics(timeout=10).topics:
         admin.create_topics([NewTopic(PERF_TOPIC, 6, 1)])[PERF_TOPIC].result(30)
     libs = Kafka(load_stack_config()).install_dir / "libs" / "*"
@@ -81,7 +99,7 @@ def run_perf(records: int, size: int, bootstrap: str) -> float:
         "--throughput",
         "-1",
         "--producer-props",
-        f"bootstrap.servers={bootstrap}",
+        *java_client_properties(kafka),
         "acks=all",
         "enable.idempotence=true",
         "linger.ms=20",
@@ -106,7 +124,7 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     ours, size, samples = run_orion(args.events)
-    theirs = run_perf(args.events, int(size), settings.kafka_bootstrap)
+    theirs = run_perf(args.events, int(size), settings.kafka_client_config())
     print(f"events: {args.events}, average record: {size:.0f} bytes")
     print(f"orion produce --max-rate:     {ours:10.0f} events/s")
     print(f"kafka ProducerPerformance:    {theirs:10.0f} records/s")

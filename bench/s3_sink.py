@@ -22,6 +22,7 @@ import boto3
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from orion.kafka_config import KafkaConfig
 from orion.settings import load_settings
 from sinks.base import BatchLimits, SinkRunner
 from sinks.s3.configuration import S3SinkConfig
@@ -33,10 +34,8 @@ from sinks.s3.writer import S3Sink
 PARTITIONS = 4
 
 
-def produce(bootstrap: str, topic: str, n: int, value_bytes: int) -> None:
-    producer = Producer(
-        {"bootstrap.servers": bootstrap, "linger.ms": 50, "enable.idempotence": True}
-    )
+def produce(kafka: KafkaConfig, topic: str, n: int, value_bytes: int) -> None:
+    producer = Producer({**kafka, "linger.ms": 50, "enable.idempotence": True})
     # Avro-like values: some random bytes (ids, amounts) and some repeated text (names,
     # provinces), so deflate has the work it has on real events.
     text = b"Gauteng|Toyota Corolla|ZAR|dealer-0042|invoice paid|" * (value_bytes // 40 + 1)
@@ -71,7 +70,7 @@ def main() -> None:
     tag = uuid.uuid4().hex[:8]
     topic, bucket = f"bench.s3sink.{tag}", f"bench-s3sink-{tag}"
     settings = base.model_copy(update={"s3_bucket": bucket})
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    admin = AdminClient(settings.kafka_client_config())
     admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])[
         topic
     ].result(30)
@@ -85,7 +84,7 @@ def main() -> None:
     s3.create_bucket(Bucket=bucket)
     try:
         print(f"producing {args.records:,} records of ~{args.value_bytes} B to {topic} ...")
-        produce(settings.kafka_bootstrap, topic, args.records, args.value_bytes)
+        produce(settings.kafka_client_config(), topic, args.records, args.value_bytes)
 
         config = S3SinkConfig(
             topics=(topic,), group=f"bench-{tag}", limits=BatchLimits(max_age_s=5.0)

@@ -83,7 +83,7 @@ def run_baseline(
     decoders: dict[str, AvroDecoder] = {}
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": f"bench-base-{uuid.uuid4().hex[:6]}",
             "enable.auto.commit": False,
         }
@@ -171,7 +171,7 @@ def main() -> None:
                 s3.delete_object(Bucket=bucket, Key=obj["Key"])
         s3.delete_bucket(Bucket=bucket)
         s3.close()
-        admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        admin = AdminClient(settings.kafka_client_config())
         for f in admin.delete_topics(topics).values():
             f.result(30)
 

@@ -18,10 +18,17 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orion import database_url
+from orion import database_url, kafka_config
 from orion.exceptions import ConfigurationError
 
 ENV_PREFIX = "ORION_"
@@ -36,6 +43,10 @@ ENDPOINT_VARIABLES: tuple[str, ...] = (
     "ORION_S3_SECRET_KEY",
     "ORION_S3_BUCKET",
     "ORION_PROMETHEUS_URL",
+    "ORION_KAFKA_SECURITY_PROTOCOL",
+    "ORION_KAFKA_SASL_USERNAME",
+    "ORION_KAFKA_SASL_PASSWORD",
+    "ORION_KAFKA_CA_FILE",
 )
 
 
@@ -79,6 +90,19 @@ class OrionSettings(BaseSettings):
     log_level: str = "INFO"
     metrics_host: str = "127.0.0.1"
     metrics_port: Annotated[int, Field(ge=0, lt=65536)] = 0  # 0: any free port
+    kafka_security_protocol: Annotated[
+        kafka_config.Protocol,
+        Field(description="PLAINTEXT only when chosen explicitly; the local stack's is SASL_SSL"),
+    ] = "SASL_SSL"
+    kafka_sasl_username: Annotated[
+        str | None, Field(description="SCRAM-SHA-512 principal of this service")
+    ] = None
+    kafka_sasl_password: Annotated[
+        SecretStr | None, Field(description="password of ORION_KAFKA_SASL_USERNAME")
+    ] = None
+    kafka_ca_file: Annotated[
+        Path | None, Field(description="PEM file of the CA that signed the broker's certificate")
+    ] = None
     topic_prefix: Annotated[
         str, Field(description="namespace before every topic name, e.g. `staging.`; tests use it")
     ] = ""
@@ -91,6 +115,35 @@ class OrionSettings(BaseSettings):
             if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise ValueError(f"expected host:port[,host:port], got {value!r}")
         return value
+
+    @field_validator("kafka_sasl_username", "kafka_sasl_password", "kafka_ca_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("kafka_ca_file")
+    @classmethod
+    def _check_ca(cls, value: Path | None) -> Path | None:
+        return None if value is None else kafka_config.check_ca_file(value.expanduser())
+
+    @model_validator(mode="after")
+    def _check_kafka_security(self) -> OrionSettings:
+        protocol = self.kafka_security_protocol
+        if kafka_config.uses_sasl(protocol):
+            missing = [
+                name
+                for name, value in (
+                    ("ORION_KAFKA_SASL_USERNAME", self.kafka_sasl_username),
+                    ("ORION_KAFKA_SASL_PASSWORD", self.kafka_sasl_password),
+                )
+                if not value or (isinstance(value, SecretStr) and not value.get_secret_value())
+            ]
+            if missing:
+                raise ValueError(
+                    f"{' and '.join(missing)} must be set when "
+                    f"ORION_KAFKA_SECURITY_PROTOCOL={protocol}"
+                )
+        return self
 
     @field_validator("schema_registry_url", "s3_endpoint", "prometheus_url")
     @classmethod
@@ -130,6 +183,20 @@ class OrionSettings(BaseSettings):
         """The real name of pipeline topic ``name`` (``raw.erp.sales``) under the prefix."""
         return self.topic_prefix + name
 
+    def kafka_client_config(self) -> dict[str, Any]:
+        """librdkafka's connection and security settings; every client starts from these.
+
+        Holds the SASL password: pass it to clients, never log or print it.
+        """
+        password = self.kafka_sasl_password
+        return kafka_config.client_config(
+            self.kafka_bootstrap,
+            self.kafka_security_protocol,
+            self.kafka_sasl_username,
+            password.get_secret_value() if password is not None else None,
+            self.kafka_ca_file,
+        )
+
     @property
     def database_dsn(self) -> str:
         """The libpq URL with its password, for drivers only; never log it."""
@@ -148,8 +215,11 @@ def load_settings(stack_dir: Path | None = None) -> OrionSettings:
     except ValidationError as e:
         problems = []
         for err in e.errors():
-            name = ENV_PREFIX + "_".join(str(p) for p in err["loc"]).upper()
             reason = "is not set" if err["type"] == "missing" else err["msg"]
+            if not err["loc"]:  # a check across fields names its variables itself
+                problems.append(reason.removeprefix("Value error, "))
+                continue
+            name = ENV_PREFIX + "_".join(str(p) for p in err["loc"]).upper()
             problems.append(f"{name} {reason}")
         raise ConfigurationError(
             "invalid settings: " + "; ".join(problems),

@@ -16,6 +16,8 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 
 from orion.catalog import Entity, entities
 from orion.exceptions import ConfigurationError, ServiceUnavailableError
+from orion.kafka_config import KafkaConfig, bootstrap_of
+from orion.kafka_refusal import check_access
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -57,9 +59,12 @@ def _clean_config(entity: Entity, retention: str) -> dict[str, str]:
     return {"retention.ms": retention}
 
 
-def existing_topics(client: Any, bootstrap: str, timeout_s: float = 30.0) -> set[str]:
-    """Topic names on the broker (``client``: any confluent-kafka client);
-    ServiceUnavailableError with the fix when the broker does not answer."""
+def existing_topics(client: Any, kafka: KafkaConfig, timeout_s: float = 30.0) -> set[str]:
+    """Topic names on the broker (``client``: any confluent-kafka client built from ``kafka``);
+    ConfigurationError when the broker refuses the credentials or certificate,
+    ServiceUnavailableError with the fix when it does not answer."""
+    check_access(kafka, timeout_s)
+    bootstrap = bootstrap_of(kafka)
     try:
         return set(client.list_topics(timeout=timeout_s).topics)
     except KafkaException as e:
@@ -70,11 +75,11 @@ def existing_topics(client: Any, bootstrap: str, timeout_s: float = 30.0) -> set
 
 
 def create_topics(
-    bootstrap: str, specs: list[TopicSpec], timeout_s: float = 30.0
+    kafka: KafkaConfig, specs: list[TopicSpec], timeout_s: float = 30.0
 ) -> dict[str, str]:
     """Create what is missing; returns topic -> "created" | "exists". Never alters a topic."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    existing = existing_topics(admin, bootstrap, timeout_s)
+    admin = AdminClient(dict(kafka))
+    existing = existing_topics(admin, kafka, timeout_s)
     result = {s.name: "exists" for s in specs if s.name in existing}
     new = [
         NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config)

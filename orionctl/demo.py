@@ -34,6 +34,9 @@ from orion.exceptions import OrionError
 from orion.settings import OrionSettings, default_stack_dir
 from orionctl.ops import offsets, sink_offsets
 from orionctl.ops.dead_letters import count_dead_letters
+from orionctl.stack.config import load_stack_config
+from orionctl.stack.kafka import Kafka
+from orionctl.stack.kafka_access import service_env
 
 DEMO_DATABASE = "orion_demo"
 CATCH_UP_TIMEOUT_S = 900.0
@@ -43,6 +46,14 @@ SERVICES = {
     "sink-warehouse": ["sink", "warehouse"],
     "sink-dq": ["sink", "dq"],
     "lag-exporter": ["lag", "--serve"],
+}
+#: The Kafka principal each service runs under (the lag exporter is an operator tool).
+PRINCIPALS = {
+    "processor": "processor",
+    "sink-s3": "sink-s3",
+    "sink-warehouse": "sink-warehouse",
+    "sink-dq": "sink-dq",
+    "lag-exporter": "operator",
 }
 Report = Callable[[str], None]
 
@@ -126,6 +137,20 @@ def _fresh_database(settings: OrionSettings) -> str:
     return with_database(settings.database_dsn, DEMO_DATABASE)
 
 
+def _principal_env(settings: OrionSettings, principal: str, prefix: str) -> dict[str, str]:
+    """Credentials of ``principal`` on the local stack, with its ACLs granted under ``prefix``.
+
+    Nothing when the broker is not the secured local stack's (docker-compose, a
+    plaintext stack): every service then runs with the caller's settings.
+    """
+    cfg = load_stack_config()
+    if settings.kafka_sasl_username is None or not Kafka(cfg).secured:
+        return {}
+    if settings.kafka_bootstrap != Kafka(cfg).endpoint():
+        return {}
+    return service_env(cfg, principal, prefix)
+
+
 def _start(name: str, args: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
     with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
         return subprocess.Popen(
@@ -151,7 +176,7 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
 
 def _caught_up(settings: OrionSettings, prefix: str, dsn: str) -> tuple[bool, int]:
     """(all consumers at the end, records still to consume)."""
-    bootstrap = settings.kafka_bootstrap
+    bootstrap = settings.kafka_client_config()
     behind = 0
     for group in (prefix + "orion-processor", prefix + "orion-s3-sink"):
         rows = offsets.lag(bootstrap, group)
@@ -252,8 +277,10 @@ def run_demo(
             "lag-exporter": [],
         }
         for name, args in SERVICES.items():
-            procs[name] = _start(name, [*args, *extra[name]], env, run_dir)
-        report(f"services started: {', '.join(procs)} (logs in {run_dir})")
+            own = {**env, **_principal_env(settings, PRINCIPALS[name], prefix)}
+            procs[name] = _start(name, [*args, *extra[name]], own, run_dir)
+        note = " (each as its own Kafka principal)" if settings.kafka_sasl_username else ""
+        report(f"services started{note}: {', '.join(procs)} (logs in {run_dir})")
         ledger = run_dir / "ledger.jsonl"
         report(f"producing {events} events (seed {seed}) with defects")
         _orion(
@@ -267,7 +294,7 @@ def run_demo(
                 "--ledger",
                 str(ledger),
             ],
-            env,
+            {**env, **_principal_env(settings, "producer", prefix)},
             log=run_dir / "producer.log",
         )
         deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
@@ -304,7 +331,7 @@ def run_demo(
         summary.expected[rec["outcome"]] += 1
         if rec["reason"]:
             summary.expected_reasons[rec["reason"]] += 1
-    for (_topic, reason), n in count_dead_letters(settings.kafka_bootstrap, prefix).items():
+    for (_topic, reason), n in count_dead_letters(settings.kafka_client_config(), prefix).items():
         summary.dead_letters[reason] += n
     summary.warehouse_rows = _warehouse_rows(dsn)
     summary.bronze_objects = _bronze_objects(settings, prefix)

@@ -22,6 +22,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from orion.catalog import entities, load_schema, load_schema_text, subject
 from orion.exceptions import ConfigurationError
+from orion.kafka_config import KafkaConfig, bootstrap_of
 from orion.registry import Registry
 from orion.serde import AvroEncoder
 from orion.settings import OrionSettings
@@ -63,7 +64,7 @@ class ProduceStats:
 
 def producer_config(settings: OrionSettings) -> dict[str, Any]:
     return {
-        "bootstrap.servers": settings.kafka_bootstrap,
+        **settings.kafka_client_config(),
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 20,
@@ -78,10 +79,11 @@ def producer_config(settings: OrionSettings) -> dict[str, Any]:
 
 
 def check_broker(
-    producer: Producer, bootstrap: str, prefix: str = "", timeout_s: float = 10.0
+    producer: Producer, kafka: KafkaConfig, prefix: str = "", timeout_s: float = 10.0
 ) -> None:
-    """Fail within seconds, with the fix, when the broker or the raw topics are missing."""
-    existing = existing_topics(producer, bootstrap, timeout_s)
+    """Fail within seconds, with the fix, when the broker refuses us or a raw topic is missing."""
+    existing = existing_topics(producer, kafka, timeout_s)
+    bootstrap = bootstrap_of(kafka)
     missing = sorted({prefix + e.topic("raw") for e in entities()} - existing)
     if missing:
         raise ConfigurationError(
@@ -187,7 +189,7 @@ def run(
     stats = ProduceStats()
     producer = Producer(producer_config(settings))
     prefix = settings.topic_prefix
-    check_broker(producer, settings.kafka_bootstrap, prefix)
+    check_broker(producer, settings.kafka_client_config(), prefix)
     with Registry(settings.schema_registry_url) as registry:
         encoders = build_encoders(registry, prefix)
     delivery = _Delivery(stats, options.max_retries)

@@ -20,6 +20,7 @@ import logging
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from orion.kafka_config import KafkaConfig
 from stream_processors import metrics
 from stream_processors.references import Status
 
@@ -46,8 +47,8 @@ def barrier_times(stamps: list[int | None], slices: int) -> list[int | None]:
 class BarrierLookup:
     """Offsets-for-times on a plain client that never joins the group."""
 
-    def __init__(self, bootstrap: str, grace_ms: int) -> None:
-        self._client = Consumer({"bootstrap.servers": bootstrap, "group.id": "orion-barriers",
+    def __init__(self, kafka: KafkaConfig, grace_ms: int) -> None:
+        self._client = Consumer({**kafka, "group.id": "orion-barriers",
                                  "enable.auto.commit": False})  # fmt: skip
         self.grace_ms = grace_ms
 

@@ -47,6 +47,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, IsolationLevel, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
+from orion.kafka_config import KafkaConfig
 from stream_processors import metrics
 
 __all__ = ["ReferenceTracker", "Status", "end_offsets"]
@@ -77,7 +78,7 @@ class ReferenceTracker:
 
     def __init__(
         self,
-        bootstrap: str,
+        kafka: KafkaConfig,
         group_id: str,
         clean_topics: dict[str, str],
         raw_referent_topics: list[str],
@@ -86,7 +87,7 @@ class ReferenceTracker:
         retention_ms: dict[str, int | None],
         interval_s: float = 0.3,
     ) -> None:
-        self._bootstrap = bootstrap
+        self._kafka = kafka
         self._group_id = group_id
         self._clean = clean_topics  # clean topic -> referent stem
         self._raw_ref = raw_referent_topics
@@ -124,7 +125,7 @@ class ReferenceTracker:
 
     # -- the thread ---------------------------------------------------------------------
     def _run(self) -> None:
-        base = {"bootstrap.servers": self._bootstrap, "enable.auto.commit": False}
+        base = {**self._kafka, "enable.auto.commit": False}
         index = Consumer({**base, "group.id": self._group_id + "-refindex",
                           "isolation.level": "read_committed"})  # fmt: skip
         # Committed offsets and high-water marks only. read_uncommitted: an offset fetch
@@ -132,7 +133,7 @@ class ReferenceTracker:
         # transaction in flight (which is never counted before it commits).
         progress = Consumer({**base, "group.id": self._group_id,
                              "isolation.level": "read_uncommitted"})  # fmt: skip
-        admin = AdminClient({"bootstrap.servers": self._bootstrap})
+        admin = AdminClient(dict(self._kafka))
         tps = [TopicPartition(t, p, OFFSET_BEGINNING) for t in self._clean for p in range(self._n)]
         index.assign(tps)
         try:

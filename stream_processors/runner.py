@@ -26,6 +26,8 @@ from confluent_kafka.admin import AdminClient, ConfigResource  # type: ignore[at
 
 from orion.catalog import entities
 from orion.exceptions import ConfigurationError, ServiceUnavailableError
+from orion.kafka_config import KafkaConfig, bootstrap_of
+from orion.kafka_refusal import check_access
 from orion.registry import Registry
 from orion.settings import OrionSettings
 from stream_processors.barriers import BarrierLookup
@@ -43,8 +45,11 @@ __all__ = ["Worker", "build", "check_topics", "run"]
 log = logging.getLogger("orion.processor")
 
 
-def check_topics(admin: AdminClient, prefix: str, bootstrap: str) -> int:
-    """The common partition count of every raw, clean and dlq topic; else OrionError."""
+def check_topics(admin: AdminClient, prefix: str, kafka: KafkaConfig) -> int:
+    """The common partition count of every raw, clean and dlq topic; else OrionError
+    (a ConfigurationError naming the variable when the broker refuses the credentials)."""
+    check_access(kafka, timeout_s=10)
+    bootstrap = bootstrap_of(kafka)
     try:
         meta = admin.list_topics(timeout=10).topics
     except KafkaException as e:
@@ -96,9 +101,9 @@ class Worker:
 def build(settings: OrionSettings, config: ProcessorConfig) -> Worker:
     """A ready-to-run worker; OrionError if anything is off."""
     prefix = settings.topic_prefix
-    bootstrap = settings.kafka_bootstrap
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-    partitions = check_topics(admin, prefix, bootstrap)
+    kafka = settings.kafka_client_config()
+    admin = AdminClient(kafka)
+    partitions = check_topics(admin, prefix, kafka)
     app_id = config.full_app_id(prefix)
     ensure_changelogs(admin, app_id, partitions)
     registry = Registry(settings.schema_registry_url)
@@ -106,10 +111,10 @@ def build(settings: OrionSettings, config: ProcessorConfig) -> Worker:
     stems = [e.stem for e in entities()]
     clean = {prefix + "clean." + s: s for s in REFERENT_STEMS}
     tracker = ReferenceTracker(
-        bootstrap, app_id, clean, [prefix + "raw." + s for s in REFERENT_STEMS],
+        kafka, app_id, clean, [prefix + "raw." + s for s in REFERENT_STEMS],
         [prefix + "raw." + s for s in stems], partitions, _retention(admin, list(clean)),
     )  # fmt: skip
-    barriers = BarrierLookup(bootstrap, int(config.reference_grace_s * 1000))
+    barriers = BarrierLookup(kafka, int(config.reference_grace_s * 1000))
     processor = Processor(pipeline, prefix, stems, partitions, tracker, barriers)
     try:
         directory = state_dir(config.data_dir, app_id, config.instance)
@@ -118,7 +123,7 @@ def build(settings: OrionSettings, config: ProcessorConfig) -> Worker:
             f"cannot create the state directory under {config.data_dir}: {e}",
             fix="pass a writable --data-dir or set ORION_PROCESSOR_DATA_DIR",
         ) from e
-    engine = Engine(bootstrap=bootstrap, prefix=prefix, config=config, processor=processor,
+    engine = Engine(kafka=kafka, prefix=prefix, config=config, processor=processor,
                     tracker=tracker, state_dir=directory)  # fmt: skip
     watchdog = Watchdog(engine.phase, config.stall_after_s, config.exit_when_stuck_s, exit_stuck)
     return Worker(engine, tracker, barriers, watchdog)

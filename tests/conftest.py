@@ -67,7 +67,7 @@ def settings(stack_config: StackConfig) -> Iterator[OrionSettings]:
 
 @pytest.fixture(scope="session")
 def kafka_admin(settings: OrionSettings) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    return AdminClient(settings.kafka_client_config())
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def topic_namespace(settings: OrionSettings, kafka_admin: AdminClient) -> Iterat
 
     prefix = unique("t") + "."
     specs = topic_specs(partitions=3, prefix=prefix)
-    create_topics(settings.kafka_bootstrap, specs)
+    create_topics(settings.kafka_client_config(), specs)
     yield prefix
     if os.environ.get("ORION_TEST_KEEP_TOPICS") == "1":
         print(f"kept topics under {prefix}")

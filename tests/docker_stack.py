@@ -63,6 +63,7 @@ def docker_services() -> Iterator[dict[str, str]]:
         _wait_http(s3_url)
         yield {
             "ORION_KAFKA_BOOTSTRAP": kafka.get_bootstrap_server(),
+            "ORION_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",  # the container's listener
             "ORION_SCHEMA_REGISTRY_URL": registry_url,
             "ORION_DATABASE_URL": pg.get_connection_url(),
             "ORION_S3_ENDPOINT": s3_url,

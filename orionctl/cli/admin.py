@@ -29,7 +29,7 @@ def topics_create(
     specs = topic_specs(
         partitions, retention_days, dlq_retention_days, prefix=settings.topic_prefix
     )
-    result = create_topics(settings.kafka_bootstrap, specs)
+    result = create_topics(settings.kafka_client_config(), specs)
     table = Table(title="topics")
     table.add_column("topic")
     table.add_column("state")

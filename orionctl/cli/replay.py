@@ -44,13 +44,13 @@ def lag(
     rows = (
         [
             r
-            for r in exporter.all_lag(settings.kafka_bootstrap, settings.database_dsn)
+            for r in exporter.all_lag(settings.kafka_client_config(), settings.database_dsn)
             if r.group == group
         ]
         if group and group.startswith(sink_offsets.GROUP_PREFIX)
-        else offsets.lag(settings.kafka_bootstrap, group)
+        else offsets.lag(settings.kafka_client_config(), group)
         if group
-        else exporter.all_lag(settings.kafka_bootstrap, settings.database_dsn)
+        else exporter.all_lag(settings.kafka_client_config(), settings.database_dsn)
     )
     table = Table(title="consumer lag")
     for col in ("group", "topic", "partition", "committed", "end", "lag"):
@@ -105,7 +105,7 @@ def replay_kafka(
                 fix="see `orion lag` for the table:<sink> groups",
             )
         committed = dict(stored)
-    plan = offsets.plan_reset(settings.kafka_bootstrap, group, names, target, committed)
+    plan = offsets.plan_reset(settings.kafka_client_config(), group, names, target, committed)
     table = Table(title=f"rewind of {group}" + ("" if execute else " (plan only: add --execute)"))
     for col in ("topic", "partition", "current", "new", "records to replay"):
         table.add_column(col)
@@ -122,11 +122,11 @@ def replay_kafka(
     if not execute:
         return
     if table_sink is None:
-        offsets.apply_reset(settings.kafka_bootstrap, group, plan)
+        offsets.apply_reset(settings.kafka_client_config(), group, plan)
     else:
         # The sink reads its position from its table; its Kafka group only assigns
         # partitions, and must be empty so that no running loader overwrites us.
-        offsets.ensure_inactive(settings.kafka_bootstrap, kafka_group)
+        offsets.ensure_inactive(settings.kafka_client_config(), kafka_group)
         sink_offsets.write(
             settings.database_dsn, table_sink, {(r.topic, r.partition): r.new for r in plan}
         )
@@ -136,7 +136,7 @@ def replay_kafka(
 def _serve_lag(settings: OrionSettings) -> None:
     from prometheus_client import REGISTRY
 
-    REGISTRY.register(exporter.LagCollector(settings.kafka_bootstrap, settings.database_dsn))
+    REGISTRY.register(exporter.LagCollector(settings.kafka_client_config(), settings.database_dsn))
     with service("lag-exporter", settings), stop_on_signals() as stop:
         stop.wait()
 

@@ -292,7 +292,7 @@ def _html(
     else:
         try:
             counted = DeadLetters(
-                count_dead_letters(settings.kafka_bootstrap, settings.topic_prefix)
+                count_dead_letters(settings.kafka_client_config(), settings.topic_prefix)
             )
         except KafkaException as e:
             err.print(f"dead letters not counted: Kafka did not answer ({e})")

@@ -13,13 +13,14 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from orion import deadletter
 from orion.catalog import entities
+from orion.kafka_config import KafkaConfig
 
 __all__ = ["count_dead_letters"]
 
 TIMEOUT_S = 10.0
 
 
-def count_dead_letters(bootstrap: str, prefix: str) -> Counter[tuple[str, str]]:
+def count_dead_letters(kafka: KafkaConfig, prefix: str) -> Counter[tuple[str, str]]:
     """Records per (dlq topic without ``prefix``, reason) of every entity's dead-letter topic.
 
     Raises KafkaException when the broker does not answer within the timeout;
@@ -27,7 +28,7 @@ def count_dead_letters(bootstrap: str, prefix: str) -> Counter[tuple[str, str]]:
     """
     consumer = Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            **kafka,
             "group.id": prefix + "orion-dead-letter-count",
             "enable.auto.commit": False,
             "enable.partition.eof": True,

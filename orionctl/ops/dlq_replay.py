@@ -71,7 +71,7 @@ def replay_dlq(
     """Read the DLQ from the group's position to its current end; re-publish when ``execute``."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": replay_group(settings, dlq_topic, reason),
             "enable.auto.commit": False,
             "isolation.level": "read_committed",
@@ -81,7 +81,7 @@ def replay_dlq(
     producer = (
         Producer(
             {
-                "bootstrap.servers": settings.kafka_bootstrap,
+                **settings.kafka_client_config(),
                 "enable.idempotence": True,
                 "acks": "all",
             }

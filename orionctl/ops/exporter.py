@@ -16,17 +16,18 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from orion.exceptions import OrionError
+from orion.kafka_config import KafkaConfig
 from orionctl.ops import offsets, sink_offsets
 
 log = logging.getLogger("orion.lag")
 
 
-def all_lag(bootstrap: str, dsn: str | None) -> list[offsets.PartitionOffsets]:
+def all_lag(kafka: KafkaConfig, dsn: str | None) -> list[offsets.PartitionOffsets]:
     """Lag of every Kafka consumer group and of every sink that keeps offsets in a table."""
-    rows = [row for g in offsets.groups(bootstrap) for row in offsets.lag(bootstrap, g)]
+    rows = [row for g in offsets.groups(kafka) for row in offsets.lag(kafka, g)]
     if dsn:
         for sink, committed in sink_offsets.read(dsn).items():
-            ends = offsets.list_offsets(bootstrap, sorted(committed), offsets.LATEST)
+            ends = offsets.list_offsets(kafka, sorted(committed), offsets.LATEST)
             rows += [
                 offsets.PartitionOffsets(sink_offsets.GROUP_PREFIX + sink, t, p, o, ends[(t, p)])
                 for (t, p), o in sorted(committed.items())
@@ -35,8 +36,8 @@ def all_lag(bootstrap: str, dsn: str | None) -> list[offsets.PartitionOffsets]:
 
 
 class LagCollector(Collector):
-    def __init__(self, bootstrap: str, dsn: str | None, cache_s: float = 5.0) -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, kafka: KafkaConfig, dsn: str | None, cache_s: float = 5.0) -> None:
+        self.kafka = kafka
         self.dsn = dsn
         self.cache_s = cache_s
         self._at = 0.0
@@ -46,7 +47,7 @@ class LagCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         if time.monotonic() - self._at > self.cache_s:
             try:
-                self._rows, self._ok = all_lag(self.bootstrap, self.dsn), True
+                self._rows, self._ok = all_lag(self.kafka, self.dsn), True
             except OrionError as e:
                 log.warning("lag not read", extra={"error": str(e)})
                 self._ok = False

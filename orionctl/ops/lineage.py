@@ -183,7 +183,7 @@ class LineageTracer:
         self.settings = settings
         self.consumer = Consumer(
             {
-                "bootstrap.servers": settings.kafka_bootstrap,
+                **settings.kafka_client_config(),
                 "group.id": settings.topic_prefix + "orion-lineage",
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,

@@ -16,6 +16,7 @@ from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicP
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 from orion.exceptions import ConfigurationError, OrionError, ServiceUnavailableError
+from orion.kafka_config import KafkaConfig, bootstrap_of
 
 TIMEOUT_S = 15.0
 EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
@@ -64,37 +65,42 @@ class ActiveGroupError(OrionError):
     """The group has members; its offsets cannot be changed safely now."""
 
 
+def _admin(kafka: KafkaConfig) -> AdminClient:
+    return _cached_admin(tuple(sorted(kafka.items())))
+
+
 @cache
-def _admin(bootstrap: str) -> AdminClient:
+def _cached_admin(kafka: tuple[tuple[str, str], ...]) -> AdminClient:
     # One client per process and broker: a client that is garbage collected while
     # its futures are pending never completes them.
-    return AdminClient({"bootstrap.servers": bootstrap})
+    return AdminClient(dict(kafka))
 
 
-def _wait(future: Any, what: str, bootstrap: str) -> Any:
+def _wait(future: Any, what: str, kafka: KafkaConfig) -> Any:
     try:
         return future.result(timeout=TIMEOUT_S)
     except KafkaException as e:
         raise ServiceUnavailableError(
-            f"{what} failed on {bootstrap}: {e}", fix="check that Kafka runs (`orion stack status`)"
+            f"{what} failed on {bootstrap_of(kafka)}: {e}",
+            fix="check that Kafka runs (`orion stack status`)",
         ) from e
 
 
-def groups(bootstrap: str) -> list[str]:
+def groups(kafka: KafkaConfig) -> list[str]:
     result = _wait(
-        _admin(bootstrap).list_consumer_groups(request_timeout=TIMEOUT_S),
+        _admin(kafka).list_consumer_groups(request_timeout=TIMEOUT_S),
         "listing consumer groups",
-        bootstrap,
+        kafka,
     )
     return sorted(g.group_id for g in result.valid)
 
 
-def committed_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int | None]:
-    admin = _admin(bootstrap)
+def committed_offsets(kafka: KafkaConfig, group: str) -> dict[tuple[str, int], int | None]:
+    admin = _admin(kafka)
     futures = admin.list_consumer_group_offsets(
         [ConsumerGroupTopicPartitions(group)], request_timeout=TIMEOUT_S
     )
-    result = _wait(futures[group], f"reading offsets of {group}", bootstrap)
+    result = _wait(futures[group], f"reading offsets of {group}", kafka)
     return {
         (tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None)
         for tp in result.topic_partitions
@@ -102,21 +108,21 @@ def committed_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int |
 
 
 def list_offsets(
-    bootstrap: str, partitions: list[tuple[str, int]], spec: OffsetSpec
+    kafka: KafkaConfig, partitions: list[tuple[str, int]], spec: OffsetSpec
 ) -> dict[tuple[str, int], int]:
     if not partitions:
         return {}
-    futures = _admin(bootstrap).list_offsets(
+    futures = _admin(kafka).list_offsets(
         {TopicPartition(t, p): spec for t, p in partitions}, request_timeout=TIMEOUT_S
     )
     return {
-        (tp.topic, tp.partition): _wait(f, "listing offsets", bootstrap).offset
+        (tp.topic, tp.partition): _wait(f, "listing offsets", kafka).offset
         for tp, f in futures.items()
     }
 
 
-def topic_partitions(bootstrap: str, topics: list[str]) -> list[tuple[str, int]]:
-    meta = _admin(bootstrap).list_topics(timeout=TIMEOUT_S)
+def topic_partitions(kafka: KafkaConfig, topics: list[str]) -> list[tuple[str, int]]:
+    meta = _admin(kafka).list_topics(timeout=TIMEOUT_S)
     missing = [t for t in topics if t not in meta.topics]
     if missing:
         raise ConfigurationError(
@@ -126,21 +132,21 @@ def topic_partitions(bootstrap: str, topics: list[str]) -> list[tuple[str, int]]
     return [(t, p) for t in topics for p in sorted(meta.topics[t].partitions)]
 
 
-def lag(bootstrap: str, group: str) -> list[PartitionOffsets]:
-    committed = committed_offsets(bootstrap, group)
-    ends = list_offsets(bootstrap, sorted(committed), LATEST)
+def lag(kafka: KafkaConfig, group: str) -> list[PartitionOffsets]:
+    committed = committed_offsets(kafka, group)
+    ends = list_offsets(kafka, sorted(committed), LATEST)
     return [
         PartitionOffsets(group, t, p, committed[(t, p)], ends[(t, p)]) for t, p in sorted(committed)
     ]
 
 
-def active_members(bootstrap: str, group: str) -> int:
-    futures = _admin(bootstrap).describe_consumer_groups([group], request_timeout=TIMEOUT_S)
-    return len(_wait(futures[group], f"describing {group}", bootstrap).members)
+def active_members(kafka: KafkaConfig, group: str) -> int:
+    futures = _admin(kafka).describe_consumer_groups([group], request_timeout=TIMEOUT_S)
+    return len(_wait(futures[group], f"describing {group}", kafka).members)
 
 
 def plan_reset(
-    bootstrap: str,
+    kafka: KafkaConfig,
     group: str,
     topics: list[str] | None,
     target: ResetTarget,
@@ -152,31 +158,29 @@ def plan_reset(
     own (see :mod:`orionctl.ops.sink_offsets`).
     """
     if committed is None:
-        committed = committed_offsets(bootstrap, group)
-    parts = topic_partitions(bootstrap, topics) if topics else sorted(committed)
+        committed = committed_offsets(kafka, group)
+    parts = topic_partitions(kafka, topics) if topics else sorted(committed)
     if not parts:
         raise ConfigurationError(
             f"group {group!r} has no committed offsets", fix="name the topics with --topics"
         )
-    earliest = list_offsets(bootstrap, parts, EARLIEST)
-    latest = list_offsets(bootstrap, parts, LATEST)
+    earliest = list_offsets(kafka, parts, EARLIEST)
+    latest = list_offsets(kafka, parts, LATEST)
     if target.to_earliest:
         new = earliest
     elif target.to_offset is not None:
         new = {tp: min(max(target.to_offset, earliest[tp]), latest[tp]) for tp in parts}
     else:
         when = target.to_datetime or datetime.now(UTC) - (target.by_duration or timedelta())
-        by_time = list_offsets(
-            bootstrap, parts, OffsetSpec.for_timestamp(int(when.timestamp() * 1000))
-        )
+        by_time = list_offsets(kafka, parts, OffsetSpec.for_timestamp(int(when.timestamp() * 1000)))
         # -1: no record at or after that time, so the partition moves to its end.
         new = {tp: (o if o >= 0 else latest[tp]) for tp, o in by_time.items()}
     return [PlannedReset(t, p, committed.get((t, p)), new[(t, p)]) for t, p in parts]
 
 
-def ensure_inactive(bootstrap: str, group: str) -> None:
+def ensure_inactive(kafka: KafkaConfig, group: str) -> None:
     """ActiveGroupError when ``group`` has members: their next commit would undo a rewind."""
-    members = active_members(bootstrap, group)
+    members = active_members(kafka, group)
     if members:
         raise ActiveGroupError(
             f"group {group!r} has {members} active member(s); offsets were not changed",
@@ -184,11 +188,11 @@ def ensure_inactive(bootstrap: str, group: str) -> None:
         )
 
 
-def apply_reset(bootstrap: str, group: str, plan: list[PlannedReset]) -> None:
+def apply_reset(kafka: KafkaConfig, group: str, plan: list[PlannedReset]) -> None:
     """Commit the planned offsets for ``group``; refuses while the group has members."""
-    ensure_inactive(bootstrap, group)
+    ensure_inactive(kafka, group)
     request = ConsumerGroupTopicPartitions(
         group, [TopicPartition(r.topic, r.partition, r.new) for r in plan]
     )
-    futures = _admin(bootstrap).alter_consumer_group_offsets([request], request_timeout=TIMEOUT_S)
-    _wait(futures[group], f"changing offsets of {group}", bootstrap)
+    futures = _admin(kafka).alter_consumer_group_offsets([request], request_timeout=TIMEOUT_S)
+    _wait(futures[group], f"changing offsets of {group}", kafka)

@@ -10,7 +10,7 @@ with ``ORION_CACHE_DIR``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +37,10 @@ class StackConfig(BaseSettings):
     postgres_port: Port = 15432
     s3_port: Port = 17070
     prometheus_port: Port = 19090
+    #: ``sasl_ssl``: SCRAM-SHA-512 over TLS with ACLs; ``plaintext`` only when chosen explicitly.
+    kafka_security: Literal["sasl_ssl", "plaintext"] = "sasl_ssl"
+    #: A second listener, SASL_PLAINTEXT (same principals and ACLs, no TLS), for the TLS benchmark.
+    kafka_bench_port: Port | None = None
     kafka_heap: str = "1g"
     registry_heap: str = "384m"
     postgres_user: str = "orion"
@@ -73,6 +77,11 @@ class StackConfig(BaseSettings):
     @property
     def env_file(self) -> Path:
         return self.dir / "env"
+
+    @property
+    def tls_dir(self) -> Path:
+        """The throw-away CA and broker certificate (``ca.pem``, ``broker.pem``)."""
+        return self.dir / "tls"
 
     @property
     def prometheus_sd_dir(self) -> Path:

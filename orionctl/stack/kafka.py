@@ -3,6 +3,14 @@
 Jars come from Maven Central through ``mvn dependency:copy-dependencies``; no
 tarball download is needed. Topic auto-creation is off: the project creates
 its topics with explicit partitions, retention and compaction.
+
+The client port listens SASL_SSL only (SCRAM-SHA-512, the stack's own CA,
+StandardAuthorizer with nothing allowed that no ACL allows); the principals
+and their ACLs are in :mod:`orionctl.stack.kafka_access`. The controller
+listener stays on loopback, SASL_PLAINTEXT with a PLAIN login for ``admin``
+only (KRaft cannot check SCRAM before its metadata is loaded).
+``ORION_STACK_KAFKA_SECURITY=plaintext`` gives the old unauthenticated
+broker, for people who choose it.
 """
 
 from __future__ import annotations
@@ -13,8 +21,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from orion.exceptions import StackError
+from orionctl.stack import kafka_access
 from orionctl.stack.component import Component
 from orionctl.stack.install import cached_install, require_java, require_tool, run_step
+from orionctl.stack.tls import BrokerTls, ensure_broker_tls
 
 KAFKA_VERSION = "4.1.1"
 LOG4J_VERSION = "2.24.3"
@@ -96,7 +107,8 @@ class Kafka(Component):
         return self.home / "logs"
 
     def ports(self) -> list[int]:
-        return [self.cfg.kafka_port, self.cfg.kafka_controller_port]
+        bench = [] if self.cfg.kafka_bench_port is None else [self.cfg.kafka_bench_port]
+        return [self.cfg.kafka_port, self.cfg.kafka_controller_port, *bench]
 
     def endpoint(self) -> str:
         return f"{self.cfg.host}:{self.cfg.kafka_port}"
@@ -127,19 +139,101 @@ class Kafka(Component):
     def _classpath(self) -> str:
         return str(self.install_dir / "libs" / "*")
 
+    @property
+    def secured(self) -> bool:
+        return self.cfg.kafka_security == "sasl_ssl"
+
+    @property
+    def tls(self) -> BrokerTls:
+        return ensure_broker_tls(self.cfg.tls_dir, self.cfg.host)
+
+    def client_config(self, principal: str = kafka_access.OPERATOR) -> dict[str, Any]:
+        """What a client needs to reach the broker as ``principal`` (also the endpoints file's)."""
+        if not self.secured:
+            return {"bootstrap.servers": self.endpoint(), "security.protocol": "PLAINTEXT"}
+        return {
+            "bootstrap.servers": self.endpoint(),
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": principal,
+            "sasl.password": kafka_access.password(self.cfg, principal),
+            "ssl.ca.location": str(self.tls.ca_file),
+        }
+
+    def _listener_props(self) -> dict[str, str]:
+        cfg = self.cfg
+        controller = f"CONTROLLER://{cfg.host}:{cfg.kafka_controller_port}"
+        if not self.secured:
+            return {
+                "listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port},{controller}",
+                "advertised.listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port}",
+                "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name": "PLAINTEXT",
+            }
+        tls = self.tls
+        secret = kafka_access.password(cfg, kafka_access.ADMIN)
+        scram = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{kafka_access.ADMIN}" password="{secret}";'
+        )
+        listeners = [f"SASL_SSL://{cfg.host}:{cfg.kafka_port}", controller]
+        advertised = [f"SASL_SSL://{cfg.host}:{cfg.kafka_port}"]
+        protocols = "SASL_SSL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT"
+        props = {}
+        if cfg.kafka_bench_port is not None:
+            listeners.append(f"BENCH://{cfg.host}:{cfg.kafka_bench_port}")
+            advertised.append(f"BENCH://{cfg.host}:{cfg.kafka_bench_port}")
+            protocols += ",BENCH:SASL_PLAINTEXT"
+            props["listener.name.bench.sasl.enabled.mechanisms"] = "SCRAM-SHA-512"
+            props["listener.name.bench.scram-sha-512.sasl.jaas.config"] = scram
+        return props | {
+            "listeners": ",".join(listeners),
+            "advertised.listeners": ",".join(advertised),
+            "listener.security.protocol.map": protocols,
+            "inter.broker.listener.name": "SASL_SSL",
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "listener.name.sasl_ssl.sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scram,
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": (
+                "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                f'username="{kafka_access.ADMIN}" password="{secret}" '
+                f'user_{kafka_access.ADMIN}="{secret}";'
+            ),
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(tls.keystore),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(tls.ca_file),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            "super.users": f"User:{kafka_access.ADMIN}",
+        }
+
     def initialise(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         cfg = self.cfg
+        formatted = (self.log_dirs / "meta.properties").is_file()
+        scram: list[str] = []
+        if self.secured:
+            known = (kafka_access.secrets_dir(cfg) / kafka_access.ADMIN).is_file()
+            if formatted and not known:
+                raise StackError(
+                    self.name,
+                    f"the broker's storage in {self.log_dirs} was made without SASL users",
+                    fix="`orion stack down --purge` then `orion stack up` (or keep it with "
+                    "ORION_STACK_KAFKA_SECURITY=plaintext)",
+                )
+            passwords = kafka_access.ensure_passwords(cfg)
+            for principal, secret in passwords.items():
+                scram += ["--add-scram", f"SCRAM-SHA-512=[name={principal},password={secret}]"]
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": f"{cfg.host}:{cfg.kafka_controller_port}",
-            "listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port},"
-            f"CONTROLLER://{cfg.host}:{cfg.kafka_controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port}",
+            **self._listener_props(),
             "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "inter.broker.listener.name": "PLAINTEXT",
             "log.dirs": str(self.log_dirs),
             "num.partitions": "6",
             "auto.create.topics.enable": "false",
@@ -153,11 +247,12 @@ class Kafka(Component):
             "group.initial.rebalance.delay.ms": "0",
             "log.retention.hours": "168",
         }
-        (self.home / "server.properties").write_text(
-            "".join(f"{k}={v}\n" for k, v in props.items())
-        )
+        properties = self.home / "server.properties"
+        properties.touch(mode=0o600)
+        properties.chmod(0o600)  # it holds the admin password
+        properties.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         (self.home / "log4j2.properties").write_text(_LOG4J2)
-        if not (self.log_dirs / "meta.properties").is_file():
+        if not formatted:
             cluster_id = new_cluster_id()
             run_step(
                 self.name,
@@ -169,12 +264,25 @@ class Kafka(Component):
                     "format",
                     f"--cluster-id={cluster_id}",
                     "-c",
-                    str(self.home / "server.properties"),
+                    str(properties),
                     "--standalone",
+                    *scram,
                 ],
                 cwd=self.home,
                 fix=f"delete {self.log_dirs} (its storage could not be formatted) and retry",
             )
+
+    def after_start(self) -> None:
+        """Grant the operator and the services under the empty topic prefix; idempotent."""
+        if not self.secured:
+            return
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient(self._probe_config(kafka_access.ADMIN))
+        kafka_access.grant(admin, kafka_access.operator_bindings() + kafka_access.bindings(""))
+
+    def _probe_config(self, principal: str) -> dict[str, Any]:
+        return {**self.client_config(principal), "socket.timeout.ms": 2000, "logger": _QUIET}
 
     def argv(self) -> list[str]:
         return [
@@ -194,12 +302,7 @@ class Kafka(Component):
     def healthy(self) -> bool:
         from confluent_kafka.admin import AdminClient
 
-        conf: dict[str, Any] = {
-            "bootstrap.servers": self.endpoint(),
-            "socket.timeout.ms": 2000,
-            "logger": _QUIET,
-        }
-        admin = AdminClient(conf)
+        admin = AdminClient(self._probe_config(kafka_access.ADMIN))
         try:
             meta = admin.list_topics(timeout=2)
         except Exception:  # the probe's only job is yes/no; the log says why

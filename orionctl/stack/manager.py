@@ -72,6 +72,7 @@ def _rss_mib(pid: int) -> float | None:
 def endpoints(cfg: StackConfig) -> dict[str, str]:
     """The values of the endpoints file, as every ``orion`` command reads them."""
     pg = Postgres(cfg)
+    kafka = Kafka(cfg).client_config()
     return {
         "ORION_KAFKA_BOOTSTRAP": Kafka(cfg).endpoint(),
         "ORION_SCHEMA_REGISTRY_URL": Registry(cfg).endpoint(),
@@ -81,6 +82,11 @@ def endpoints(cfg: StackConfig) -> dict[str, str]:
         "ORION_S3_SECRET_KEY": cfg.s3_secret_key,
         "ORION_S3_BUCKET": cfg.s3_bucket,
         "ORION_PROMETHEUS_URL": Prometheus(cfg).endpoint(),
+        # The console's principal (operator); services get their own (kafka_access.service_env).
+        "ORION_KAFKA_SECURITY_PROTOCOL": kafka["security.protocol"],
+        "ORION_KAFKA_SASL_USERNAME": kafka.get("sasl.username", ""),
+        "ORION_KAFKA_SASL_PASSWORD": kafka.get("sasl.password", ""),
+        "ORION_KAFKA_CA_FILE": kafka.get("ssl.ca.location", ""),
     }
 
 
@@ -192,7 +198,7 @@ def down(cfg: StackConfig, *, purge: bool = False, report: Reporter = _silent) -
     if purge:
         for comp in components(cfg):
             comp.purge()
-        for sub in ("data", "logs", "run", "prometheus"):
+        for sub in ("data", "logs", "run", "prometheus", "secrets", "tls"):
             shutil.rmtree(cfg.dir / sub, ignore_errors=True)
         cfg.env_file.unlink(missing_ok=True)
         report(f"deleted data under {cfg.dir}")

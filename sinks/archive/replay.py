@@ -63,7 +63,7 @@ def plan_replay(
 def _producer(settings: OrionSettings) -> Producer:
     return Producer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 20,

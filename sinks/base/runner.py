@@ -41,6 +41,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from prometheus_client import Gauge
 
 from orion.exceptions import ConfigurationError, ServiceUnavailableError
+from orion.kafka_config import KafkaConfig, bootstrap_of
+from orion.kafka_refusal import check_access
 from orion.metrics import Heartbeat
 from sinks.base import metrics
 from sinks.base.batch import KafkaRecord, TopicPartitionKey
@@ -51,7 +53,9 @@ from sinks.base.sink import BatchingSink
 log = logging.getLogger("sinks.runner")
 
 
-def consumer_config(bootstrap: str, group: str, instance_id: str | None = None) -> dict[str, Any]:
+def consumer_config(
+    kafka: KafkaConfig, group: str, instance_id: str | None = None
+) -> dict[str, Any]:
     """The consumer settings every sink starts from: positions move only through the runner.
 
     Nothing is committed or stored automatically; the offset store records
@@ -60,7 +64,7 @@ def consumer_config(bootstrap: str, group: str, instance_id: str | None = None) 
     a restarted worker with the same id takes its partitions back at once.
     """
     conf: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
+        **kafka,
         "group.id": group,
         "enable.auto.commit": False,
         "enable.auto.offset.store": False,
@@ -72,7 +76,7 @@ def consumer_config(bootstrap: str, group: str, instance_id: str | None = None) 
 
 
 def object_store_consumer_config(
-    bootstrap: str, group: str, instance_id: str | None, queued_max_kbytes: int, client_id: str
+    kafka: KafkaConfig, group: str, instance_id: str | None, queued_max_kbytes: int, client_id: str
 ) -> dict[str, Any]:
     """:func:`consumer_config` for sinks that write objects and commit offsets to Kafka after.
 
@@ -83,7 +87,7 @@ def object_store_consumer_config(
     but well below librdkafka's default of five minutes.
     """
     return {
-        **consumer_config(bootstrap, group, instance_id),
+        **consumer_config(kafka, group, instance_id),
         "isolation.level": "read_committed",
         "queued.max.messages.kbytes": queued_max_kbytes,
         "session.timeout.ms": 10_000,
@@ -97,15 +101,18 @@ def checked_consumer(config: dict[str, Any], topics: Sequence[str]) -> Consumer:
     """A consumer with ``config``, closed again when :func:`check_topics` refuses to start."""
     consumer = Consumer(config)
     try:
-        check_topics(consumer, str(config["bootstrap.servers"]), topics)
+        check_topics(consumer, config, topics)
     except BaseException:
         consumer.close()
         raise
     return consumer
 
 
-def check_topics(consumer: Consumer, bootstrap: str, topics: Sequence[str]) -> None:
-    """Stop at start-up, with the fix, when Kafka does not answer or a topic is missing."""
+def check_topics(consumer: Consumer, kafka: KafkaConfig, topics: Sequence[str]) -> None:
+    """Stop at start-up, with the fix, when Kafka refuses ``kafka``'s credentials or
+    certificate, does not answer, or a topic is missing."""
+    check_access(kafka, timeout_s=10)
+    bootstrap = bootstrap_of(kafka)
     try:
         meta = consumer.list_topics(timeout=10)
     except KafkaException as e:

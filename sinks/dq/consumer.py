@@ -57,7 +57,9 @@ class DqStats:
 def _checked_consumer(settings: OrionSettings, config: DqSinkConfig) -> Consumer:
     return checked_consumer(
         {
-            **sink_consumer_config(settings.kafka_bootstrap, config.group, config.instance_id),
+            **sink_consumer_config(
+                settings.kafka_client_config(), config.group, config.instance_id
+            ),
             "session.timeout.ms": config.session_timeout_ms,
             "enable.partition.eof": False,
             # clean and dlq topics are written in transactions: count committed records only

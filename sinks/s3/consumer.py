@@ -28,7 +28,8 @@ from sinks.s3.writer import S3Sink
 def consumer_config(settings: OrionSettings, config: S3SinkConfig) -> dict[str, Any]:
     """The object sinks' consumer (see :func:`~sinks.base.runner.object_store_consumer_config`)."""
     return object_store_consumer_config(
-        settings.kafka_bootstrap, config.group, config.instance_id, config.queued_max_kbytes,
+        settings.kafka_client_config(), config.group, config.instance_id,
+        config.queued_max_kbytes,
         client_id=f"orion-s3-sink-{config.group}",
     )  # fmt: skip
 
@@ -67,7 +68,7 @@ def run_s3_sink(
     )
     consumer = Consumer(consumer_config(settings, config))
     try:
-        check_topics(consumer, settings.kafka_bootstrap, config.topics)
+        check_topics(consumer, settings.kafka_client_config(), config.topics)
         return run_with_kafka_offsets(
             consumer, sink, config.topics, stop, name="s3", lag=metrics.LAG,
             heartbeat=heartbeat, runner_options=runner_options, on_ready=on_ready,

@@ -35,7 +35,8 @@ __all__ = ["consumer_config", "run_silver_sink"]
 def consumer_config(settings: OrionSettings, config: SilverSinkConfig) -> dict[str, Any]:
     """The object sinks' consumer (see :func:`~sinks.base.runner.object_store_consumer_config`)."""
     return object_store_consumer_config(
-        settings.kafka_bootstrap, config.group, config.instance_id, config.queued_max_kbytes,
+        settings.kafka_client_config(), config.group, config.instance_id,
+        config.queued_max_kbytes,
         client_id=f"orion-silver-sink-{config.group}",
     )  # fmt: skip
 
@@ -59,7 +60,7 @@ def run_silver_sink(
     registry = Registry(settings.schema_registry_url)
     consumer = Consumer(consumer_config(settings, config))
     try:
-        check_topics(consumer, settings.kafka_bootstrap, config.topics)
+        check_topics(consumer, settings.kafka_client_config(), config.topics)
         sink = SilverSink(
             storage,
             RowDecoder(registry),

@@ -76,7 +76,7 @@ class SinkStats:
 def consumer_config(settings: OrionSettings, config: WarehouseSinkConfig) -> dict[str, Any]:
     """No commits and no stored offsets in Kafka: the warehouse holds the positions."""
     return {
-        **sink_consumer_config(settings.kafka_bootstrap, config.group, config.instance_id),
+        **sink_consumer_config(settings.kafka_client_config(), config.group, config.instance_id),
         "session.timeout.ms": config.session_timeout_ms,
         "enable.partition.eof": False,
         "statistics.interval.ms": 5000,

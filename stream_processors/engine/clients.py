@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orion.kafka_config import KafkaConfig
 from stream_processors.configuration import ProcessorConfig
 
 __all__ = ["TRANSACTION_TIMEOUT_MS", "consumer_config", "producer_config", "reader_config"]
@@ -22,10 +23,10 @@ TRANSACTION_TIMEOUT_MS = 20_000  # Kafka Streams uses 10 s under exactly-once
 MESSAGE_TIMEOUT_MS = 15_000
 
 
-def consumer_config(bootstrap: str, group: str, config: ProcessorConfig) -> dict[str, Any]:
+def consumer_config(kafka: KafkaConfig, group: str, config: ProcessorConfig) -> dict[str, Any]:
     session_ms = int(config.session_timeout_s * 1000)
     conf: dict[str, Any] = {
-        "bootstrap.servers": bootstrap,
+        **kafka,
         "group.id": group,
         "enable.auto.commit": False,  # offsets go into the transaction
         "enable.auto.offset.store": False,
@@ -49,9 +50,9 @@ def consumer_config(bootstrap: str, group: str, config: ProcessorConfig) -> dict
     return conf
 
 
-def producer_config(bootstrap: str, transactional_id: str) -> dict[str, Any]:
+def producer_config(kafka: KafkaConfig, transactional_id: str) -> dict[str, Any]:
     return {
-        "bootstrap.servers": bootstrap,
+        **kafka,
         "transactional.id": transactional_id,
         "enable.idempotence": True,
         "acks": "all",
@@ -65,10 +66,10 @@ def producer_config(bootstrap: str, transactional_id: str) -> dict[str, Any]:
     }
 
 
-def reader_config(bootstrap: str) -> dict[str, Any]:
+def reader_config(kafka: KafkaConfig) -> dict[str, Any]:
     """A consumer outside any group that reads changelogs back (committed data only)."""
     return {
-        "bootstrap.servers": bootstrap,
+        **kafka,
         "group.id": "orion-changelog-reader",
         "enable.auto.commit": False,
         "isolation.level": "read_committed",

@@ -53,6 +53,7 @@ from confluent_kafka import (
 )
 
 from orion.exceptions import ServiceUnavailableError
+from orion.kafka_config import KafkaConfig
 from stream_processors import metrics
 from stream_processors.configuration import ProcessorConfig
 from stream_processors.engine.changelog import CHANGELOGS, changelog_topic, end_offsets, read_to_end
@@ -79,7 +80,7 @@ class Engine:
     def __init__(
         self,
         *,
-        bootstrap: str,
+        kafka: KafkaConfig,
         prefix: str,
         config: ProcessorConfig,
         processor: Processor,
@@ -102,9 +103,9 @@ class Engine:
         self._decided_epoch = 0
         self._expired_at = 0.0
         self._backoff = 0.5
-        self._producer = Producer(producer_config(bootstrap, config.transactional_id(prefix)))
-        self._consumer = Consumer(consumer_config(bootstrap, self.app_id, config))
-        self._reader = Consumer(reader_config(bootstrap))
+        self._producer = Producer(producer_config(kafka, config.transactional_id(prefix)))
+        self._consumer = Consumer(consumer_config(kafka, self.app_id, config))
+        self._reader = Consumer(reader_config(kafka))
         self._produce = self._producer.produce
 
     # -- the loop ---------------------------------------------------------------------------

@@ -34,10 +34,10 @@ def test_bad_arguments_are_refused() -> None:
 @pytest.mark.integration
 def test_create_is_idempotent_and_applies_the_config(settings: OrionSettings) -> None:
     specs = topic_specs()
-    create_topics(settings.kafka_bootstrap, specs)
-    again = create_topics(settings.kafka_bootstrap, specs)
+    create_topics(settings.kafka_client_config(), specs)
+    again = create_topics(settings.kafka_client_config(), specs)
     assert set(again.values()) == {"exists"}
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    admin = AdminClient(settings.kafka_client_config())
     meta = admin.list_topics(timeout=10)
     assert len(meta.topics["raw.iot.telemetry"].partitions) == 6
     resource = ConfigResource(ResourceType.TOPIC, "clean.erp.vehicles")

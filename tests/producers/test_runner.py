@@ -39,7 +39,7 @@ def read_topics(settings: OrionSettings, prefix: str) -> dict[str, list[tuple[by
     """Every (key, value) of every raw topic under ``prefix``, per topic in offset order."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": prefix + "check",
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",

@@ -51,7 +51,7 @@ def produce_records(
     """``n`` records spread over the partitions, with keys, headers and timestamps over days."""
     producer = Producer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "enable.idempotence": True,
             "linger.ms": 20,
         }
@@ -90,7 +90,7 @@ def read_kafka(settings: OrionSettings, topic: str) -> dict[int, list[KafkaRecor
     """Every record of ``topic`` as a plain consumer reads it, per partition."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": "unused-reader",
             "enable.auto.commit": False,
         }
@@ -120,7 +120,7 @@ def read_kafka(settings: OrionSettings, topic: str) -> dict[int, list[KafkaRecor
 
 
 def end_offsets(settings: OrionSettings, topic: str) -> dict[int, int]:
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "unused-w"})
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": "unused-w"})
     try:
         meta = consumer.list_topics(topic, timeout=10).topics[topic]
         return {
@@ -132,7 +132,7 @@ def end_offsets(settings: OrionSettings, topic: str) -> dict[int, int]:
 
 
 def committed(settings: OrionSettings, group: str, topic: str, partitions: int) -> dict[int, int]:
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": group})
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": group})
     try:
         tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
         return {tp.partition: tp.offset for tp in tps}

@@ -18,6 +18,8 @@ from confluent_kafka.admin import AdminClient
 
 from orion.catalog import entities
 from orion.settings import OrionSettings
+from orionctl.stack.config import StackConfig
+from orionctl.stack.kafka_access import service_env
 
 
 def free_port() -> int:
@@ -86,12 +88,18 @@ class Worker:
 
 @pytest.fixture
 def workers(
-    topic_namespace: str, tmp_path: Path, kafka_admin: AdminClient
+    topic_namespace: str, tmp_path: Path, kafka_admin: AdminClient, stack_config: StackConfig
 ) -> Iterator[Callable[..., Worker]]:
-    """Factory of workers on this namespace; stopped, internal topics removed after."""
+    """Factory of workers on this namespace; stopped, internal topics removed after.
+
+    Each runs under the processor's own Kafka principal and its ACLs (granted
+    for this namespace), as a deployment runs it: a rule the ACLs forbid fails here.
+    """
     started: list[Worker] = []
+    principal = service_env(stack_config, "processor", topic_namespace)
 
     def start(instance: str | None = None, env: dict[str, str] | None = None) -> Worker:
+        env = {**principal, **(env or {})}
         w = Worker(topic_namespace, tmp_path / "data", tmp_path / "workers.log", instance, env)
         started.append(w)
         return w
@@ -114,7 +122,7 @@ def raw_partitions(prefix: str) -> list[TopicPartition]:
 
 def processed(settings: OrionSettings, prefix: str) -> int:
     """Raw records the group has committed so far, over every raw partition."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
+    consumer = Consumer({**settings.kafka_client_config(),
                          "group.id": prefix + "orion-processor"})  # fmt: skip
     try:
         return sum(max(tp.offset, 0) for tp in consumer.committed(raw_partitions(prefix), 10))
@@ -133,7 +141,7 @@ def wait_until_done(
     settings: OrionSettings, prefix: str, live: list[Worker], timeout_s: float = 240
 ) -> float:
     """Block until the group committed every raw record and no worker has parked facts."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap,
+    consumer = Consumer({**settings.kafka_client_config(),
                          "group.id": prefix + "orion-processor"})  # fmt: skip
     tps = raw_partitions(prefix)
     started = time.monotonic()

@@ -45,7 +45,7 @@ def read_topics(settings: OrionSettings, topics: list[str], timeout_s: float = 1
     """(topic, partition, key, value, headers) of every committed record of ``topics``."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": "score",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",

@@ -203,7 +203,7 @@ def test_a_restarted_worker_remembers_what_it_saw(
     clean = topic_namespace + "clean.crm.customers"
     before = read_topics(settings, [clean])
     assert before, "the first worker published no customers"
-    resend = Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True})
+    resend = Producer({**settings.kafka_client_config(), "enable.idempotence": True})
     records = read_topics(settings, [raw])
     for _, p, key, value, _ in records:
         resend.produce(raw, value, key, partition=p)

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.integration
 def _send(settings: OrionSettings, prefix: str, events: list[SimEvent]) -> None:
     with Registry(settings.schema_registry_url) as registry:
         encoders = build_encoders(registry, prefix)
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True})
+    producer = Producer({**settings.kafka_client_config(), "enable.idempotence": True})
     for e in events:
         producer.produce(prefix + e.topic, encoders[e.topic](e.value or {}), e.key.encode())
     assert producer.flush(30) == 0

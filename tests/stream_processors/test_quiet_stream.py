@@ -65,7 +65,7 @@ def test_parked_facts_are_decided_in_a_quiet_stream(
                "vin": vin}  # fmt: skip
     orphan = {**sale, "event_id": str(uuid.uuid4()), "sale_id": f"{sale['sale_id']}-Q2",
               "dealer_id": "DLR-NEVER"}  # fmt: skip
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    producer = Producer(settings.kafka_client_config())
     for rec in (waiting, orphan):
         producer.produce(f"{prefix}raw.erp.sales", encode_sale(rec), rec["sale_id"].encode())
     assert producer.flush(10) == 0

@@ -54,7 +54,7 @@ def test_resent_rejects_are_duplicates(
     dlq = read_layer(settings, prefix, "dlq")
     assert sum(n for (_, ok), n in before.items() if ok) > 20, before
 
-    resend = Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True})
+    resend = Producer({**settings.kafka_client_config(), "enable.idempotence": True})
     for _, key, value, headers in dlq:  # the original bytes, back to where they came from
         resend.produce(headers[deadletter.SOURCE_TOPIC].decode(), value, key,
                        partition=int(headers[deadletter.SOURCE_PARTITION]))  # fmt: skip

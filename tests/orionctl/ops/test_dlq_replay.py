@@ -30,7 +30,7 @@ def _read_all(
 ) -> list[tuple[bytes, bytes, dict[str, str | bytes | None]]]:
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": topic + ".chk",
             "enable.auto.commit": False,
         }
@@ -61,7 +61,7 @@ def test_replay_counts_then_re_publishes_only_the_reason_and_only_once(
     settings: OrionSettings, topic_namespace: str
 ) -> None:
     raw, dlq = topic_namespace + "raw.erp.sales", topic_namespace + "dlq.erp.sales"
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    producer = Producer(settings.kafka_client_config())
     for i in range(30):
         reason = "INVALID_VIN" if i % 3 == 0 else "INVALID_EMAIL"
         producer.produce(

@@ -68,7 +68,7 @@ def _committed_ends(settings: OrionSettings, topics: list[str]) -> dict[tuple[st
     """Last committed record + 1 per partition (transactional topics end in a marker)."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": "unused-lineage-ends",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",

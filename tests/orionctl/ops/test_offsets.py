@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 def _fill(settings: OrionSettings, topic: str) -> None:
     """50 records three hours old, then 50 records of now, on one partition."""
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    producer = Producer(settings.kafka_client_config())
     now_ms = int(time.time() * 1000)
     for i in range(100):
         ts = now_ms - 3 * 3600 * 1000 if i < 50 else now_ms
@@ -33,7 +33,7 @@ def _fill(settings: OrionSettings, topic: str) -> None:
 def _consume_and_commit(settings: OrionSettings, topic: str, group: str) -> Consumer:
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": group,
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
@@ -56,7 +56,7 @@ def test_lag_plan_and_rewind(settings: OrionSettings, kafka_topic: Callable[...,
     group = f"test-{uuid.uuid4().hex[:8]}"
     _fill(settings, topic)
     consumer = _consume_and_commit(settings, topic, group)
-    bootstrap = settings.kafka_bootstrap
+    bootstrap = settings.kafka_client_config()
     try:
         (row,) = offsets.lag(bootstrap, group)
         assert (row.committed, row.end, row.lag) == (100, 100, 0)
@@ -108,10 +108,10 @@ def test_cli_plans_without_changing_and_rejects_bad_input(
 
     planned = orion("replay", "kafka", "--group", group, "--to-earliest")
     assert planned.returncode == 0 and "plan only" in planned.stdout
-    assert offsets.lag(settings.kafka_bootstrap, group)[0].committed == 100
+    assert offsets.lag(settings.kafka_client_config(), group)[0].committed == 100
     applied = orion("replay", "kafka", "--group", group, "--to-earliest", "--execute")
     assert applied.returncode == 0, applied.stderr
-    assert offsets.lag(settings.kafka_bootstrap, group)[0].committed == 0
+    assert offsets.lag(settings.kafka_client_config(), group)[0].committed == 0
     bad = orion("replay", "kafka", "--group", group, "--by-duration", "soon")
     assert bad.returncode == 1 and "not a duration" in bad.stderr
     missing = orion("replay", "kafka", "--group", group, "--to-earliest", "--topics", "nope.x")

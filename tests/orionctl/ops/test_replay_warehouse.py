@@ -92,6 +92,6 @@ def test_replaying_a_day_into_the_loader_leaves_every_table_unchanged(
             _load_everything(dsn, env, ends, tmp_path / "replay.log")
             assert _checksums(dsn) == before
     finally:
-        admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        admin = AdminClient(settings.kafka_client_config())
         for f in admin.delete_topics(topics).values():
             f.result(timeout=60)

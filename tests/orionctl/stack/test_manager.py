@@ -51,7 +51,7 @@ def test_up_twice_leaves_one_process_per_service(stack: StackConfig) -> None:
 def _consume_all(settings: OrionSettings, topic: str, expected: int) -> list[bytes]:
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": uuid.uuid4().hex,
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
@@ -77,7 +77,7 @@ def test_kafka_killed_with_sigkill_comes_back_with_topics_and_messages(
 ) -> None:
     topic = kafka_topic(partitions=3)
     sent = [f"message-{i}".encode() for i in range(500)]
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all"})
+    producer = Producer({**settings.kafka_client_config(), "acks": "all"})
     for i, value in enumerate(sent):
         producer.produce(topic, key=str(i).encode(), value=value)
     assert producer.flush(30) == 0

@@ -50,13 +50,13 @@ def _round_trip(registry: SchemaRegistryClient, settings: OrionSettings, topic: 
     value = serializer(record, SerializationContext(topic, MessageField.VALUE))
     assert value[0] == 0  # Confluent wire format: magic byte, then a 4-byte schema id
 
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True})
+    producer = Producer({**settings.kafka_client_config(), "enable.idempotence": True})
     producer.produce(topic, key=record_id.encode(), value=value)
     assert producer.flush(30) == 0
 
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": topic,
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,

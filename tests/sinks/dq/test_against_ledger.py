@@ -62,7 +62,7 @@ def read_committed(
     """Every committed record of ``topics`` with its offset, per partition, to each end."""
     consumer = Consumer(
         {
-            "bootstrap.servers": settings.kafka_bootstrap,
+            **settings.kafka_client_config(),
             "group.id": "dq-test-reader",
             "enable.auto.commit": False,
             "isolation.level": "read_committed",

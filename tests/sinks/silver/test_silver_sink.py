@@ -75,7 +75,7 @@ class SilverProcess(OrionProcess):
 
 
 def committed(settings: OrionSettings, group: str, ends: dict[tuple[str, int], int]) -> int:
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": group})
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": group})
     try:
         tps = consumer.committed([TopicPartition(t, p) for t, p in ends], timeout=10)
         return sum(max(tp.offset, 0) for tp in tps)
@@ -134,7 +134,7 @@ def run(
             with_bucket = settings.model_copy(update={"s3_bucket": bucket})
             yield Run(with_bucket, prefix, events, ends, dsn, silver_keys(s3_client, bucket))
     finally:
-        admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        admin = AdminClient(settings.kafka_client_config())
         for f in admin.delete_topics(topics).values():
             f.result(timeout=60)
         for key in silver_keys(s3_client, bucket):

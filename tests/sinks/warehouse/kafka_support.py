@@ -31,7 +31,7 @@ from tests.warehouse_sql.support import to_clean
 
 def create_clean_topics(settings: OrionSettings, prefix: str, partitions: int = 3) -> list[str]:
     specs = [TopicSpec(prefix + e.topic("clean"), partitions, {}) for e in entities()]
-    create_topics(settings.kafka_bootstrap, specs)
+    create_topics(settings.kafka_client_config(), specs)
     return [s.name for s in specs]
 
 
@@ -41,7 +41,7 @@ def publish(
     """Publish (stem, key, expected) as the processors would; returns the record count."""
     encoders: dict[str, AvroEncoder] = {}
     producer = Producer(
-        {"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True, "linger.ms": 20}
+        {**settings.kafka_client_config(), "enable.idempotence": True, "linger.ms": 20}
     )
     failures: list[KafkaError] = []
 
@@ -81,7 +81,7 @@ def publish(
 
 
 def end_offsets(settings: OrionSettings, topics: list[str]) -> dict[tuple[str, int], int]:
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "unused"})
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": "unused"})
     try:
         out = {}
         for topic in topics:

@@ -113,7 +113,7 @@ def run(settings: OrionSettings, tmp_path_factory: pytest.TempPathFactory) -> It
             assert not errors, errors
             yield Run(events, prefix, topics, ends, killed_db, clean_db)
     finally:
-        admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        admin = AdminClient(settings.kafka_client_config())
         for f in admin.delete_topics(topics).values():
             f.result(timeout=60)
 

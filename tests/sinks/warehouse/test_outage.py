@@ -114,6 +114,6 @@ def test_database_outage_pauses_backs_off_and_loads_everything_once(
             a.close()
             b.close()
     finally:
-        admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        admin = AdminClient(settings.kafka_client_config())
         for f in admin.delete_topics(topics).values():
             f.result(timeout=60)

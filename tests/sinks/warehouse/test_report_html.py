@@ -150,7 +150,7 @@ def dead_letter_prefix(settings: OrionSettings, kafka_admin: AdminClient) -> Ite
     topics = sorted({prefix + t for t, _r in DEAD})
     for f in kafka_admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
         f.result(timeout=30)
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    producer = Producer(settings.kafka_client_config())
     for (topic, reason), n in DEAD.items():
         for i in range(n):
             producer.produce(prefix + topic, value=b"x%d" % i, headers={deadletter.REASON: reason})
