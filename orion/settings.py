@@ -21,7 +21,11 @@ sinks) and the analyst's (``ORION_ANALYST_DATABASE_URL``: reports). An unset
 loader or analyst URL falls back to the owner's with a warning: a deployment
 that has not split its roles yet keeps working, and the analytics views mask
 PII for every reader anyway, so the fallback costs least privilege, never
-correctness.
+correctness. A role's URL gives its login (user, password, host, port,
+options); the database is always the one ``ORION_DATABASE_URL`` names, so
+pointing that one variable at another database (the demo's, a test's,
+``--database``) moves every role with it instead of leaving the loader
+writing elsewhere.
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ class SecretFiles(PydanticBaseSettingsSource):
             if os.environ.get(variable) is not None:
                 raise ConfigurationError(
                     f"both {variable} and {variable}{FILE_SUFFIX} are set",
-                    fix=f"unset one of them ({variable}{FILE_SUFFIX} is the file holding the secret)",
+                    fix=f"unset {variable} or {variable}{FILE_SUFFIX} (the file holding it)",
                 )
             try:
                 text = Path(path).read_text(encoding="utf-8")
@@ -264,7 +268,10 @@ class OrionSettings(OrionBaseSettings):
 
     def _role_login(self, value: SecretStr | None, variable: str) -> DatabaseLogin:
         if value is not None:
-            return DatabaseLogin(value.get_secret_value(), variable)
+            database = database_url.database_of(self.database_dsn)
+            return DatabaseLogin(
+                database_url.with_database(value.get_secret_value(), database), variable
+            )
         if variable not in _warned:
             _warned.add(variable)
             _log.warning(

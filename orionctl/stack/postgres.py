@@ -32,8 +32,8 @@ import psycopg2
 from psycopg2 import sql
 
 from orion.exceptions import StackError
-from orionctl.stack.component import Component
 from orionctl.stack import secrets
+from orionctl.stack.component import Component
 from orionctl.stack.install import run_step
 
 MIN_MAJOR = 15
@@ -126,7 +126,9 @@ class Postgres(Component):
     def role_dsn(self, role: str, database: str) -> str:
         """The URL ``role`` logs in with, as the endpoints file writes it."""
         c = self.cfg
-        return f"postgresql://{role}:{self.role_password(role)}@{c.host}:{c.postgres_port}/{database}"
+        return (
+            f"postgresql://{role}:{self.role_password(role)}@{c.host}:{c.postgres_port}/{database}"
+        )
 
     def install(self) -> None:
         find_bindir()
