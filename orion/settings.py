@@ -21,11 +21,11 @@ sinks) and the analyst's (``ORION_ANALYST_DATABASE_URL``: reports). An unset
 loader or analyst URL falls back to the owner's with a warning: a deployment
 that has not split its roles yet keeps working, and the analytics views mask
 PII for every reader anyway, so the fallback costs least privilege, never
-correctness. A role's URL gives its login (user, password, host, port,
-options); the database is always the one ``ORION_DATABASE_URL`` names, so
-pointing that one variable at another database (the demo's, a test's,
-``--database``) moves every role with it instead of leaving the loader
-writing elsewhere.
+correctness. The three URLs are one group: when ``ORION_DATABASE_URL`` is
+set in the environment, the role URLs are read from the environment too and
+never from the stack's endpoints file, so pointing the owner's URL at
+another database or server (a test, a one-off run) cannot leave the loader
+writing to the stack's warehouse.
 """
 
 from __future__ import annotations
@@ -152,7 +152,6 @@ class DatabaseLogin(NamedTuple):
 OWNER_URL = "ORION_DATABASE_URL"
 LOADER_URL = "ORION_LOADER_DATABASE_URL"
 ANALYST_URL = "ORION_ANALYST_DATABASE_URL"
-_warned: set[str] = set()
 
 
 def default_stack_dir() -> Path:
@@ -268,16 +267,11 @@ class OrionSettings(OrionBaseSettings):
 
     def _role_login(self, value: SecretStr | None, variable: str) -> DatabaseLogin:
         if value is not None:
-            database = database_url.database_of(self.database_dsn)
-            return DatabaseLogin(
-                database_url.with_database(value.get_secret_value(), database), variable
-            )
-        if variable not in _warned:
-            _warned.add(variable)
-            _log.warning(
-                f"{variable} is not set: connecting with {OWNER_URL}, the owner's login; "
-                f"set {variable} to the role's own URL (least privilege)"
-            )
+            return DatabaseLogin(value.get_secret_value(), variable)
+        _log.warning(
+            f"{variable} is not set: connecting with {OWNER_URL}, the owner's login; "
+            f"set {variable} to the role's own URL (least privilege)"
+        )
         return DatabaseLogin(self.database_dsn, OWNER_URL)
 
     @property
@@ -294,6 +288,17 @@ class OrionSettings(OrionBaseSettings):
     def analyst_login(self) -> DatabaseLogin:
         """``orion report``, ``orion dq`` (orion_analyst); the owner's with a warning when unset."""
         return self._role_login(self.analyst_database_url, ANALYST_URL)
+
+    def database_env(self, database: str) -> dict[str, str]:
+        """The URL variables of every role set, moved to ``database`` (a child's environment)."""
+        out = {OWNER_URL: database_url.with_database(self.database_dsn, database)}
+        for value, variable in (
+            (self.loader_database_url, LOADER_URL),
+            (self.analyst_database_url, ANALYST_URL),
+        ):
+            if value is not None:
+                out[variable] = database_url.with_database(value.get_secret_value(), database)
+        return out
 
     @property
     def registry_auth(self) -> tuple[str, str] | None:
@@ -312,7 +317,7 @@ def load_settings(stack_dir: Path | None = None) -> OrionSettings:
     """
     env_file = (stack_dir or default_stack_dir()) / "env"
     try:
-        return OrionSettings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
+        settings = OrionSettings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
     except ValidationError as e:
         problems = []
         for err in e.errors():
@@ -323,6 +328,26 @@ def load_settings(stack_dir: Path | None = None) -> OrionSettings:
             "invalid settings: " + "; ".join(problems),
             fix=f"run `orion stack up` (it writes {env_file}) or export the variables",
         ) from e
+    return _database_urls_from_one_source(settings)
+
+
+def _in_environment(variable: str) -> bool:
+    return variable in os.environ or variable + FILE_SUFFIX in os.environ
+
+
+def _database_urls_from_one_source(settings: OrionSettings) -> OrionSettings:
+    """Role URLs of the endpoints file dropped when the owner's URL came from the environment."""
+    if not _in_environment(OWNER_URL):
+        return settings
+    update = {
+        field: None
+        for field, variable in (
+            ("loader_database_url", LOADER_URL),
+            ("analyst_database_url", ANALYST_URL),
+        )
+        if not _in_environment(variable)
+    }
+    return settings.model_copy(update=update) if update else settings
 
 
 S = TypeVar("S", bound=BaseSettings)

@@ -119,7 +119,7 @@ class WarehouseSink(BatchingSink):
         login = settings.loader_login
         self.writer = WarehouseWriter(login.dsn, sink=config.sink, variable=login.variable)
         try:
-            self._registry = Registry(settings.schema_registry_url)
+            self._registry = Registry.of(settings)
         except BaseException:
             self.writer.close()
             raise

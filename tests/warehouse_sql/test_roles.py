@@ -21,9 +21,8 @@ from typing import Any
 import psycopg2
 import pytest
 from psycopg2 import errors, sql
-from pydantic import SecretStr
 
-from orion.database_url import database_of
+from orion.database_url import database_of, with_database
 from orion.settings import OrionSettings
 from sinks.dq.scorecard import read_scorecard
 from sinks.warehouse.db import connect
@@ -47,9 +46,11 @@ def db(settings: OrionSettings) -> Iterator[Any]:
         conn = connect(dsn)
         with conn.cursor() as cur:
             cur.execute("CREATE SCHEMA unmasked")
-            cur.execute((MIGRATIONS_DIR / "0006_analytics.sql").read_text().replace(
-                "analytics.", "unmasked."
-            ))
+            cur.execute(
+                (MIGRATIONS_DIR / "0006_analytics.sql")
+                .read_text()
+                .replace("analytics.", "unmasked.")
+            )
         conn.commit()
         out = {q.name: answer(conn, q).rows for q in questions(conn, "unmasked")}
         conn.rollback()
@@ -59,11 +60,9 @@ def db(settings: OrionSettings) -> Iterator[Any]:
 
 def _login(settings: OrionSettings, which: str, dsn: str) -> str:
     """The stack's ``which`` login on the database ``dsn`` names (it follows the owner's)."""
-    moved = settings.model_copy(update={"database_url": SecretStr(dsn)})
-    login = moved.analyst_login if which == "analyst" else moved.loader_login
+    login = settings.analyst_login if which == "analyst" else settings.loader_login
     assert login.variable != "ORION_DATABASE_URL", "the stack writes one URL per role"
-    assert database_of(login.dsn) == database_of(dsn)
-    return login.dsn
+    return with_database(login.dsn, database_of(dsn))
 
 
 def test_the_analyst_reads_every_question_with_the_same_figures(
@@ -109,8 +108,10 @@ def test_the_analyst_is_refused_every_pii_column_and_sees_them_masked(
             with pytest.raises(errors.InsufficientPrivilege):
                 cur.execute(statement)
         for table, column in pii:
-            schema = "dq" if table == "dead_letters" else (
-                "metadata" if table == "rejected_records" else "warehouse"
+            schema = (
+                "dq"
+                if table == "dead_letters"
+                else ("metadata" if table == "rejected_records" else "warehouse")
             )
             with pytest.raises(errors.InsufficientPrivilege):
                 cur.execute(
