@@ -50,7 +50,6 @@ class Registry:
         self._user = auth[0] if auth else None
         conf: dict[str, Any] = {"url": url, "timeout": timeout_s}
         if auth is not None:
-            conf["basic.auth.credentials.source"] = "USER_INFO"
             conf["basic.auth.user.info"] = f"{auth[0]}:{auth[1]}"
         self._client = SchemaRegistryClient(conf)
         self._parsed_by_id: dict[int, Any] = {}
