@@ -289,15 +289,26 @@ class OrionSettings(OrionBaseSettings):
         """``orion report``, ``orion dq`` (orion_analyst); the owner's with a warning when unset."""
         return self._role_login(self.analyst_database_url, ANALYST_URL)
 
+    def on_database(self, database: str) -> OrionSettings:
+        """The same settings with every role's URL moved to ``database`` (same server)."""
+        update: dict[str, SecretStr] = {}
+        for field in ("database_url", "loader_database_url", "analyst_database_url"):
+            value = getattr(self, field)
+            if value is not None:
+                moved = database_url.with_database(value.get_secret_value(), database)
+                update[field] = SecretStr(moved)
+        return self.model_copy(update=update)
+
     def database_env(self, database: str) -> dict[str, str]:
         """The URL variables of every role set, moved to ``database`` (a child's environment)."""
-        out = {OWNER_URL: database_url.with_database(self.database_dsn, database)}
+        moved = self.on_database(database)
+        out = {OWNER_URL: moved.database_dsn}
         for value, variable in (
-            (self.loader_database_url, LOADER_URL),
-            (self.analyst_database_url, ANALYST_URL),
+            (moved.loader_database_url, LOADER_URL),
+            (moved.analyst_database_url, ANALYST_URL),
         ):
             if value is not None:
-                out[variable] = database_url.with_database(value.get_secret_value(), database)
+                out[variable] = value.get_secret_value()
         return out
 
     @property

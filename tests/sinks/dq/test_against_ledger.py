@@ -27,9 +27,9 @@ from typing import Any
 import psycopg2
 import pytest
 from confluent_kafka import Consumer, KafkaError, TopicPartition
-from pydantic import SecretStr
 
 from orion.catalog import entities
+from orion.database_url import database_of
 from orion.reasons import DefectKind, Outcome
 from orion.settings import OrionSettings
 from producers.ledger import read_ledger
@@ -115,7 +115,7 @@ class SinkThread:
 def start_sink(settings: OrionSettings, dsn: str, prefix: str) -> SinkThread:
     config = DqSinkConfig(topics=dq_topics(prefix), topic_prefix=prefix,
                           group=prefix + "orion-dq-sink", max_wait_s=0.5)  # fmt: skip
-    sink = DqSink(settings.model_copy(update={"database_url": SecretStr(dsn)}), config)
+    sink = DqSink(settings.on_database(database_of(dsn)), config)
     stop, errors = threading.Event(), []
 
     def body() -> None:

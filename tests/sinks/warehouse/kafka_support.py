@@ -16,9 +16,9 @@ from typing import Any
 
 import psycopg2
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
-from pydantic import SecretStr
 
 from orion.catalog import entities, load_schema, load_schema_text, subject
+from orion.database_url import database_of
 from orion.registry import Registry
 from orion.serde import AvroEncoder
 from orion.settings import OrionSettings
@@ -106,7 +106,7 @@ def loader_thread(
     settings: OrionSettings, dsn: str, config: WarehouseSinkConfig
 ) -> tuple[threading.Event, threading.Thread, list[BaseException]]:
     """An in-process loader into ``dsn`` on a thread: (stop, thread, errors it raised)."""
-    sink = WarehouseSink(settings.model_copy(update={"database_url": SecretStr(dsn)}), config)
+    sink = WarehouseSink(settings.on_database(database_of(dsn)), config)
     stop = threading.Event()
     errors: list[BaseException] = []
 
