@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from psycopg2 import errors, sql
 
 from orion.database_url import database_of, with_database
 from orion.settings import OrionSettings
+from orionctl.stack.config import StackConfig
+from orionctl.stack.postgres import Postgres
 from sinks.dq.scorecard import read_scorecard
 from sinks.warehouse.db import connect
 from sinks.warehouse.migrations import MIGRATIONS_DIR, migrate
@@ -198,3 +201,34 @@ def test_the_loader_writes_but_cannot_change_any_table(
             with pytest.raises(errors.InsufficientPrivilege):
                 cur.execute(statement)
     conn.close()
+
+
+def test_a_later_migration_run_by_a_superuser_is_owned_by_the_migrator_with_the_grants(
+    settings: OrionSettings, stack: StackConfig, tmp_path: Path
+) -> None:
+    files = tmp_path / "sql"
+    shutil.copytree(MIGRATIONS_DIR, files)
+    (files / "0999_later.sql").write_text(
+        "CREATE TABLE warehouse.later (x integer);\n"
+        "CREATE VIEW analytics.later AS SELECT 1 AS one;\n"
+    )
+    with fresh_database(settings, prefix="wh_later_") as dsn:
+        database = database_of(dsn)
+        migrate(Postgres(stack).dsn(database), files)  # the stack's bootstrap superuser
+        loader = psycopg2.connect(_login(settings, "loader", dsn))
+        loader.autocommit = True
+        with loader.cursor() as cur:
+            cur.execute("INSERT INTO warehouse.later VALUES (1)")
+            cur.execute(
+                "SELECT pg_get_userbyid(relowner) FROM pg_class "
+                "WHERE oid = 'warehouse.later'::regclass"
+            )
+            assert cur.fetchone() == ("orion_migrator",)
+            with pytest.raises(errors.InsufficientPrivilege):
+                cur.execute("DROP TABLE warehouse.later")
+        loader.close()
+        analyst = psycopg2.connect(_login(settings, "analyst", dsn))
+        with analyst.cursor() as cur:
+            cur.execute("SELECT one FROM analytics.later")
+            assert cur.fetchone() == (1,)
+        analyst.close()
