@@ -47,16 +47,19 @@ def _secrets(settings: OrionSettings, stack: StackConfig) -> dict[str, str]:
     return found
 
 
-def _run(args: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "orionctl", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **env},
-        timeout=90,
-        check=False,
-    )
-    return result.stdout + result.stderr
+def _run_all(commands: list[tuple[list[str], dict[str, str]]]) -> list[str]:
+    """Each command's stdout and stderr; run side by side (each is mostly start-up time)."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "orionctl", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **env},
+        )
+        for args, env in commands
+    ]
+    return [p.communicate(timeout=90)[0] for p in procs]
 
 
 def _files(root: Path, skip: set[str]) -> list[Path]:
@@ -76,30 +79,32 @@ def test_no_secret_appears_in_any_log_or_output_of_a_run(
     assert roles <= set(secrets) and "s3_secret_key" in secrets
     assert all(len(v) >= 8 for v in secrets.values()), "too short to grep for"
 
-    failures = [
-        # The right secret key with an unknown access key: refused, the key not printed.
-        _run(["sink", "s3", "--topics", "raw.none"], {"ORION_S3_ACCESS_KEY": "nobody-here"}),
-        # The loader's right password towards a port nobody listens on.
-        _run(
-            ["sink", "warehouse", "--topics", demo_run.summary.prefix + "clean.erp.sales"],
-            {
-                "ORION_LOADER_DATABASE_URL": make_url(settings.loader_login.dsn)
-                .set(port=1)
-                .render_as_string(hide_password=False),
-                "ORION_LOG_LEVEL": "DEBUG",
-                "ORION_TOPIC_PREFIX": demo_run.summary.prefix,
-            },
-        ),
-        # An invalid URL holding the migrator's password.
-        _run(
-            ["warehouse", "status"],
-            {"ORION_DATABASE_URL": settings.database_dsn.replace("/warehouse", "")},
-        ),
-    ]
+    *failures, status = _run_all(
+        [
+            # The right secret key with an unknown access key: refused, the key not printed.
+            (["sink", "s3", "--topics", "raw.none"], {"ORION_S3_ACCESS_KEY": "nobody-here"}),
+            # The loader's right password towards a port nobody listens on.
+            (
+                ["sink", "warehouse", "--topics", demo_run.summary.prefix + "clean.erp.sales"],
+                {
+                    "ORION_LOADER_DATABASE_URL": make_url(settings.loader_login.dsn)
+                    .set(port=1)
+                    .render_as_string(hide_password=False),
+                    "ORION_LOG_LEVEL": "DEBUG",
+                    "ORION_TOPIC_PREFIX": demo_run.summary.prefix,
+                },
+            ),
+            # An invalid URL holding the migrator's password.
+            (
+                ["warehouse", "status"],
+                {"ORION_DATABASE_URL": settings.database_dsn.replace("/warehouse", "")},
+            ),
+            (["stack", "status"], {}),
+        ]
+    )
     assert "S3 refused the credentials" in failures[0]
     assert "did not answer" in failures[1] and "ORION_LOADER_DATABASE_URL" in failures[1]
     assert "ORION_DATABASE_URL" in failures[2]
-    status = _run(["stack", "status"], {})
     assert "postgres" in status
 
     texts = {
@@ -108,6 +113,11 @@ def test_no_secret_appears_in_any_log_or_output_of_a_run(
         "stack status": status,
         **{f"failure {i}": text for i, text in enumerate(failures)},
     }
+    # The demo's services and reports ran under their own logins, not the owner's.
+    assert "Revenue per financial year" in demo_run.report_text
+    for name in ("sink-warehouse.log", "sink-dq.log"):
+        (log,) = demo_run.workdir.rglob(name)
+        assert "ORION_LOADER_DATABASE_URL is not set" not in log.read_text(), name
     files = _files(stack.dir, NOT_SEARCHED) + _files(demo_run.workdir, set())
     assert any(p.name == "sink-warehouse.log" for p in files), "the demo's service logs"
     assert any(p.name == "postgres.log" for p in files)
@@ -119,3 +129,10 @@ def test_no_secret_appears_in_any_log_or_output_of_a_run(
         leaks += [f"{name} in {where}" for name, v in secrets.items() if v in text]
     print(f"searched {len(files)} files and {len(texts)} outputs for {len(secrets)} secrets")
     assert leaks == []
+
+
+def test_the_demo_services_connect_as_their_own_roles(demo_run: DemoRun) -> None:
+    assert ("orion_loader", "orion-warehouse") in demo_run.sessions, demo_run.sessions
+    assert ("orion_loader", "orion-dq-sink") in demo_run.sessions, demo_run.sessions
+    users = {u for u, a in demo_run.sessions if a.startswith("orion-")}
+    assert users == {"orion_loader"}, demo_run.sessions
