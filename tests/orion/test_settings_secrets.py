@@ -10,12 +10,16 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
 
 from orion.exceptions import ConfigurationError
 from orion.settings import (
     ENDPOINT_VARIABLES,
+    OrionBaseSettings,
     OrionSettings,
     load_settings,
+    load_stage_settings,
     secret_variables,
 )
 from tests.orion.test_settings import GOOD
@@ -125,3 +129,31 @@ def test_registry_credentials_are_optional_and_masked(monkeypatch: pytest.Monkey
     s = OrionSettings()  # type: ignore[call-arg]
     assert s.registry_auth == ("svc", "reg-pass-123")
     assert "reg-pass-123" not in repr(s)
+
+
+class _StageWithSecret(OrionBaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORION_TESTSTAGE_", extra="ignore")
+    token: SecretStr | None = None
+
+
+def test_a_stage_secret_comes_from_its_file_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "token").write_text("stage-token\n")
+    monkeypatch.setenv("ORION_TESTSTAGE_TOKEN_FILE", str(tmp_path / "token"))
+    stage = load_stage_settings(_StageWithSecret)
+    assert stage.token is not None and stage.token.get_secret_value() == "stage-token"
+
+
+def test_every_stage_settings_class_reads_secret_files() -> None:
+    from producers.configuration import ProducerSettings
+    from producers.landing.configuration import IngestConfig
+    from sinks.dq.configuration import DqSinkConfig
+    from sinks.s3.configuration import S3SinkConfig
+    from sinks.silver.configuration import SilverSinkConfig
+    from sinks.warehouse.configuration import WarehouseSinkConfig
+    from stream_processors.configuration import ProcessorConfig
+
+    for cls in (ProducerSettings, IngestConfig, DqSinkConfig, S3SinkConfig, SilverSinkConfig,
+                WarehouseSinkConfig, ProcessorConfig):  # fmt: skip
+        assert issubclass(cls, OrionBaseSettings), cls.__name__
