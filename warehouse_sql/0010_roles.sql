@@ -182,8 +182,9 @@ GRANT SELECT (sink, topic, partition, "offset", reason, rejected_at)
     ON metadata.rejected_records TO orion_analyst;
 
 -- Tables and views later migrations create get the same grants (default
--- privileges are per database and per creating role: the migrator).
-ALTER DEFAULT PRIVILEGES FOR ROLE orion_migrator IN SCHEMA warehouse
+-- privileges are per database and per creating role: the migrator). A new
+-- dq view for the analyst, or a new metadata table, still needs its GRANT.
+ALTER DEFAULT PRIVILEGES FOR ROLE orion_migrator IN SCHEMA warehouse, dq
     GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO orion_loader;
 ALTER DEFAULT PRIVILEGES FOR ROLE orion_migrator IN SCHEMA warehouse, metadata, dq
     GRANT USAGE, SELECT ON SEQUENCES TO orion_loader;

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import logging
 import os
 import pwd
 import re
@@ -35,6 +36,8 @@ from orion.exceptions import StackError
 from orionctl.stack import secrets
 from orionctl.stack.component import Component
 from orionctl.stack.install import run_step
+
+log = logging.getLogger(__name__)
 
 MIN_MAJOR = 15
 MIGRATOR = "orion_migrator"
@@ -236,14 +239,28 @@ class Postgres(Component):
         self._set_up_roles()
 
     def _set_up_roles(self) -> None:
-        """Migrate the warehouse database (creating the roles), then give each its login."""
+        """Give each role its login, then migrate the warehouse database as the superuser.
+
+        The stack acts as the DBA: it creates a role 0010_roles.sql would
+        create (NOLOGIN, when missing) so that its password can be set before
+        any migration ran. Migrating the stack's own ``warehouse`` database
+        here hands a database migrated before the roles existed over to
+        ``orion_migrator``; a failure there (a migration edited after it was
+        applied to this database) is logged, not fatal: the stack still
+        starts, and `orion warehouse migrate` reports it.
+        """
+        from sinks.warehouse.exceptions import MigrationError
         from sinks.warehouse.migrations import migrate
 
-        migrate(self.dsn(self.cfg.warehouse_db))
         conn = psycopg2.connect(self.dsn(self.cfg.warehouse_db), connect_timeout=5)
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
+                for role in ROLES:
+                    cur.execute("SELECT to_regrole(%s) IS NULL", (role,))
+                    row = cur.fetchone()
+                    if row is not None and row[0]:
+                        cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
                 for role in ROLES:
                     verifier = secrets.scram_verifier(self.role_password(role))
                     cur.execute(
@@ -261,3 +278,7 @@ class Postgres(Component):
                 )
         finally:
             conn.close()
+        try:
+            migrate(self.dsn(self.cfg.warehouse_db))
+        except MigrationError as e:
+            log.warning(f"postgres: the stack's {self.cfg.warehouse_db} database: {e}")
