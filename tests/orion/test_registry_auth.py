@@ -46,7 +46,7 @@ def refusing(request: pytest.FixtureRequest) -> Iterator[tuple[str, list[str | N
     seen: list[str | None] = []
     handler = type("Handler", (_Refusing,), {"status": request.param, "seen": seen})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}", seen
     server.shutdown()
