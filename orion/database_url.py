@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError
 
 from orion.exceptions import ConfigurationError
 
-__all__ = ["check", "describe", "split_password", "with_database"]
+__all__ = ["check", "database_of", "describe", "split_password", "user_of", "with_database"]
 
 _SCHEMES = {"postgresql", "postgres"}
 
@@ -47,6 +47,16 @@ def describe(dsn: str) -> str:
     """``host:port/database``: safe to log (no user, no password)."""
     url = _parse(dsn)
     return f"{url.host}:{url.port or 5432}/{url.database or ''}"
+
+
+def database_of(dsn: str) -> str:
+    """The URL's database name."""
+    return _parse(dsn).database or ""
+
+
+def user_of(dsn: str) -> str:
+    """The URL's user name (empty when it names none): safe to print."""
+    return _parse(dsn).username or ""
 
 
 def describe_unparsed(dsn: str) -> str:

@@ -17,7 +17,13 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from fastavro import parse_schema
 
-from orion.exceptions import SchemaError, ServiceUnavailableError, UnknownSchemaError
+from orion.exceptions import (
+    ConfigurationError,
+    SchemaError,
+    ServiceUnavailableError,
+    UnknownSchemaError,
+)
+from orion.settings import OrionSettings
 
 COMPATIBILITY = "BACKWARD"
 
@@ -31,15 +37,27 @@ try:
 except ImportError:  # pragma: no cover - older confluent-kafka
     pass
 _SUBJECT_NOT_FOUND = {40401, 40403, 40408}
+_REFUSED = {401, 403}
 
 
 class Registry:
     """A thin, typed wrapper over confluent-kafka's registry client."""
 
-    def __init__(self, url: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, url: str, *, timeout_s: float = 10.0, auth: tuple[str, str] | None = None
+    ) -> None:
         self.url = url
-        self._client = SchemaRegistryClient({"url": url, "timeout": timeout_s})
+        self._user = auth[0] if auth else None
+        conf: dict[str, Any] = {"url": url, "timeout": timeout_s}
+        if auth is not None:
+            conf["basic.auth.user.info"] = f"{auth[0]}:{auth[1]}"
+        self._client = SchemaRegistryClient(conf)
         self._parsed_by_id: dict[int, Any] = {}
+
+    @classmethod
+    def of(cls, settings: OrionSettings, *, timeout_s: float = 10.0) -> Registry:
+        """The registry the settings name, with their basic-auth credentials if any."""
+        return cls(settings.schema_registry_url, timeout_s=timeout_s, auth=settings.registry_auth)
 
     def close(self) -> None:
         self._client.__exit__()  # type: ignore[no-untyped-call]
@@ -53,11 +71,31 @@ class Registry:
     def _call(self, what: str, fn: Any, *args: Any) -> Any:
         try:
             return fn(*args)
+        except SchemaRegistryError as e:
+            if e.http_status_code in _REFUSED:
+                raise self._refused(e.http_status_code) from e
+            raise
         except _TRANSPORT_ERRORS as e:
             raise ServiceUnavailableError(
                 f"schema registry at {self.url} did not answer ({what}): {e}",
                 fix="start it (`orion stack up`) or correct ORION_SCHEMA_REGISTRY_URL",
             ) from e
+
+    def _refused(self, status: int) -> ConfigurationError:
+        """A 401/403 as what it is: credentials missing or refused, naming the variables."""
+        if self._user is None:
+            return ConfigurationError(
+                f"schema registry at {self.url} refused an unauthenticated request ({status})",
+                fix="set ORION_SCHEMA_REGISTRY_USERNAME and ORION_SCHEMA_REGISTRY_PASSWORD "
+                "(or _FILE), or correct ORION_SCHEMA_REGISTRY_URL",
+            )
+        return ConfigurationError(
+            f"schema registry at {self.url} refused the credentials "
+            f"(ORION_SCHEMA_REGISTRY_USERNAME={self._user}; check "
+            f"ORION_SCHEMA_REGISTRY_PASSWORD) ({status})",
+            fix="correct ORION_SCHEMA_REGISTRY_USERNAME and ORION_SCHEMA_REGISTRY_PASSWORD "
+            "(or its _FILE)",
+        )
 
     def _exists(self, subject: str) -> bool:
         try:

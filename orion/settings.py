@@ -9,13 +9,31 @@ file.
 Settings are built when a command starts (:func:`load_settings`), never at
 import time, and a bad value stops the command with one message naming the
 variable and how to fix it.
+
+Every secret (a ``SecretStr`` field, here or in a stage's settings) may also
+come from a file named by ``<VARIABLE>_FILE``, the Docker secrets convention
+(:class:`SecretFiles`); secrets are masked whenever settings are printed.
+
+The database has one URL per role (``warehouse_sql/0010_roles.sql``): the
+owner's (``ORION_DATABASE_URL``: migrations, backup and restore, operator
+tools), the loader's (``ORION_LOADER_DATABASE_URL``: the warehouse and dq
+sinks) and the analyst's (``ORION_ANALYST_DATABASE_URL``: reports). An unset
+loader or analyst URL falls back to the owner's with a warning: a deployment
+that has not split its roles yet keeps working, and the analytics views mask
+PII for every reader anyway, so the fallback costs least privilege, never
+correctness. The three URLs are one group: when ``ORION_DATABASE_URL`` is
+set in the environment, the role URLs are read from the environment too and
+never from the stack's endpoints file, so pointing the owner's URL at
+another database or server (a test, a one-off run) cannot leave the loader
+writing to the stack's warehouse.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar, get_args
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -26,7 +44,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from orion import database_url, kafka_config
 from orion.exceptions import ConfigurationError
@@ -38,6 +61,8 @@ ENDPOINT_VARIABLES: tuple[str, ...] = (
     "ORION_KAFKA_BOOTSTRAP",
     "ORION_SCHEMA_REGISTRY_URL",
     "ORION_DATABASE_URL",
+    "ORION_LOADER_DATABASE_URL",
+    "ORION_ANALYST_DATABASE_URL",
     "ORION_S3_ENDPOINT",
     "ORION_S3_ACCESS_KEY",
     "ORION_S3_SECRET_KEY",
@@ -48,6 +73,96 @@ ENDPOINT_VARIABLES: tuple[str, ...] = (
     "ORION_KAFKA_SASL_PASSWORD",
     "ORION_KAFKA_CA_FILE",
 )
+
+
+FILE_SUFFIX = "_FILE"
+
+_log = logging.getLogger(__name__)
+
+
+def is_secret(annotation: Any) -> bool:
+    """Whether a field's type is ``SecretStr`` (or ``SecretStr | None``)."""
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
+def secret_variables(cls: type[BaseSettings]) -> dict[str, str]:
+    """Field name -> environment variable of every secret field of ``cls``."""
+    prefix = str(cls.model_config.get("env_prefix") or "")
+    out = {}
+    for name, field in cls.model_fields.items():
+        if is_secret(field.annotation):
+            alias = field.validation_alias
+            out[name] = alias if isinstance(alias, str) else (prefix + name).upper()
+    return out
+
+
+class SecretFiles(PydanticBaseSettingsSource):
+    """Secrets read from the file ``<VARIABLE>_FILE`` names (Docker and Kubernetes secrets).
+
+    Who uses it: every settings class built on :class:`OrionBaseSettings`,
+    between the environment and the stack's endpoints file. Setting both the
+    variable and its ``_FILE`` is refused rather than one silently winning; a
+    file that cannot be read stops start-up naming the file. One trailing
+    newline (what ``echo`` and editors add) is not part of the secret.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is done in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, variable in secret_variables(self.settings_cls).items():
+            path = os.environ.get(variable + FILE_SUFFIX)
+            if path is None:
+                continue
+            if os.environ.get(variable) is not None:
+                raise ConfigurationError(
+                    f"both {variable} and {variable}{FILE_SUFFIX} are set",
+                    fix=f"unset {variable} or {variable}{FILE_SUFFIX} (the file holding it)",
+                )
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+                raise ConfigurationError(
+                    f"{variable}{FILE_SUFFIX} names {path}, which cannot be read ({reason})",
+                    fix=f"make {path} readable by this user, or correct {variable}{FILE_SUFFIX}",
+                ) from e
+            out[name] = text.removesuffix("\n").removesuffix("\r")
+        return out
+
+
+class OrionBaseSettings(BaseSettings):
+    """Base of every settings class: adds :class:`SecretFiles` to pydantic's sources."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            SecretFiles(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
+
+
+class DatabaseLogin(NamedTuple):
+    """A libpq URL and the variable it came from (for errors that name it)."""
+
+    dsn: str
+    variable: str
+
+
+OWNER_URL = "ORION_DATABASE_URL"
+LOADER_URL = "ORION_LOADER_DATABASE_URL"
+ANALYST_URL = "ORION_ANALYST_DATABASE_URL"
 
 
 def default_stack_dir() -> Path:
@@ -64,7 +179,7 @@ def _http_url(value: str, *, field: str) -> str:
     return value.rstrip("/")
 
 
-class OrionSettings(BaseSettings):
+class OrionSettings(OrionBaseSettings):
     """Where the backing services are, and the knobs every service shares."""
 
     model_config = SettingsConfigDict(
@@ -80,7 +195,21 @@ class OrionSettings(BaseSettings):
     schema_registry_url: Annotated[
         str, Field(description="Confluent-compatible schema registry base URL")
     ]
-    database_url: Annotated[SecretStr, Field(description="libpq URL of the warehouse database")]
+    schema_registry_username: Annotated[
+        str | None, Field(description="registry basic-auth user (with the password)")
+    ] = None
+    schema_registry_password: Annotated[
+        SecretStr | None, Field(description="registry basic-auth password")
+    ] = None
+    database_url: Annotated[
+        SecretStr, Field(description="libpq URL of the warehouse's owner (orion_migrator)")
+    ]
+    loader_database_url: Annotated[
+        SecretStr | None, Field(description="libpq URL of the sinks' login (orion_loader)")
+    ] = None
+    analyst_database_url: Annotated[
+        SecretStr | None, Field(description="libpq URL of the reports' login (orion_analyst)")
+    ] = None
     s3_endpoint: Annotated[str, Field(description="S3 endpoint URL")]
     s3_access_key: Annotated[str, Field(description="S3 access key id")]
     s3_secret_key: Annotated[SecretStr, Field(description="S3 secret access key")]
@@ -150,10 +279,11 @@ class OrionSettings(BaseSettings):
     def _check_http(cls, value: str, info: ValidationInfo) -> str:
         return _http_url(value, field=ENV_PREFIX + str(info.field_name).upper())
 
-    @field_validator("database_url")
+    @field_validator("database_url", "loader_database_url", "analyst_database_url")
     @classmethod
-    def _check_database(cls, value: SecretStr) -> SecretStr:
-        database_url.check(value.get_secret_value())
+    def _check_database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            database_url.check(value.get_secret_value())
         return value
 
     @field_validator("s3_bucket")
@@ -199,8 +329,62 @@ class OrionSettings(BaseSettings):
 
     @property
     def database_dsn(self) -> str:
-        """The libpq URL with its password, for drivers only; never log it."""
+        """The owner's libpq URL with its password, for drivers only; never log it."""
         return self.database_url.get_secret_value()
+
+    def _role_login(self, value: SecretStr | None, variable: str) -> DatabaseLogin:
+        if value is not None:
+            return DatabaseLogin(value.get_secret_value(), variable)
+        _log.warning(
+            f"{variable} is not set: connecting with {OWNER_URL}, the owner's login; "
+            f"set {variable} to the role's own URL (least privilege)"
+        )
+        return DatabaseLogin(self.database_dsn, OWNER_URL)
+
+    @property
+    def owner_login(self) -> DatabaseLogin:
+        """Migrations, backup and restore, operator tools (replay, lineage)."""
+        return DatabaseLogin(self.database_dsn, OWNER_URL)
+
+    @property
+    def loader_login(self) -> DatabaseLogin:
+        """The warehouse and dq sinks (orion_loader); the owner's with a warning when unset."""
+        return self._role_login(self.loader_database_url, LOADER_URL)
+
+    @property
+    def analyst_login(self) -> DatabaseLogin:
+        """``orion report``, ``orion dq`` (orion_analyst); the owner's with a warning when unset."""
+        return self._role_login(self.analyst_database_url, ANALYST_URL)
+
+    def on_database(self, database: str) -> OrionSettings:
+        """The same settings with every role's URL moved to ``database`` (same server)."""
+        update: dict[str, SecretStr] = {}
+        for field in ("database_url", "loader_database_url", "analyst_database_url"):
+            value = getattr(self, field)
+            if value is not None:
+                moved = database_url.with_database(value.get_secret_value(), database)
+                update[field] = SecretStr(moved)
+        return self.model_copy(update=update)
+
+    def database_env(self, database: str) -> dict[str, str]:
+        """The URL variables of every role set, moved to ``database`` (a child's environment)."""
+        moved = self.on_database(database)
+        out = {OWNER_URL: moved.database_dsn}
+        for value, variable in (
+            (moved.loader_database_url, LOADER_URL),
+            (moved.analyst_database_url, ANALYST_URL),
+        ):
+            if value is not None:
+                out[variable] = value.get_secret_value()
+        return out
+
+    @property
+    def registry_auth(self) -> tuple[str, str] | None:
+        """Basic-auth user and password for the registry, or None when not configured."""
+        if self.schema_registry_username is None:
+            return None
+        password = self.schema_registry_password
+        return self.schema_registry_username, password.get_secret_value() if password else ""
 
 
 def load_settings(stack_dir: Path | None = None) -> OrionSettings:
@@ -211,7 +395,7 @@ def load_settings(stack_dir: Path | None = None) -> OrionSettings:
     """
     env_file = (stack_dir or default_stack_dir()) / "env"
     try:
-        return OrionSettings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
+        settings = OrionSettings(_env_file=env_file if env_file.is_file() else None)  # type: ignore[call-arg]
     except ValidationError as e:
         problems = []
         for err in e.errors():
@@ -225,6 +409,26 @@ def load_settings(stack_dir: Path | None = None) -> OrionSettings:
             "invalid settings: " + "; ".join(problems),
             fix=f"run `orion stack up` (it writes {env_file}) or export the variables",
         ) from e
+    return _database_urls_from_one_source(settings)
+
+
+def _in_environment(variable: str) -> bool:
+    return variable in os.environ or variable + FILE_SUFFIX in os.environ
+
+
+def _database_urls_from_one_source(settings: OrionSettings) -> OrionSettings:
+    """Role URLs of the endpoints file dropped when the owner's URL came from the environment."""
+    if not _in_environment(OWNER_URL):
+        return settings
+    update = {
+        field: None
+        for field, variable in (
+            ("loader_database_url", LOADER_URL),
+            ("analyst_database_url", ANALYST_URL),
+        )
+        if not _in_environment(variable)
+    }
+    return settings.model_copy(update=update) if update else settings
 
 
 S = TypeVar("S", bound=BaseSettings)

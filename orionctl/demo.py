@@ -261,7 +261,7 @@ def run_demo(
     run_dir.mkdir(parents=True, exist_ok=True)
     summary = DemoSummary(prefix=prefix)
     dsn = _fresh_database(settings)
-    env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_DATABASE_URL": dsn}
+    env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, **settings.database_env(DEMO_DATABASE)}
     report(f"run {prefix.rstrip('.')}: topics, schemas and a fresh database {DEMO_DATABASE}")
     _orion(["warehouse", "migrate"], env)
     _orion(["topics", "create", "--partitions", "3"], env)

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from orion.durations import seconds_setting
 from orion.exceptions import ConfigurationError
-from orion.settings import load_stage_settings
+from orion.settings import OrionBaseSettings, load_stage_settings
 from producers.config import SimulationConfig
 from producers.exports.storage import parse_target
 from producers.exports.writer import ExportOptions
@@ -60,7 +60,7 @@ def parse_sources(value: str) -> frozenset[str]:
     return frozenset(names)
 
 
-class ProducerSettings(BaseSettings):
+class ProducerSettings(OrionBaseSettings):
     """What to simulate, how much of it to send and how fast.
 
     Each field's environment variable is its ``validation_alias`` (pydantic-settings

@@ -190,7 +190,7 @@ def run(
     producer = Producer(producer_config(settings))
     prefix = settings.topic_prefix
     check_broker(producer, settings.kafka_client_config(), prefix)
-    with Registry(settings.schema_registry_url) as registry:
+    with Registry.of(settings) as registry:
         encoders = build_encoders(registry, prefix)
     delivery = _Delivery(stats, options.max_retries)
     first_try = delivery.callback(0)

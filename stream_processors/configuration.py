@@ -24,11 +24,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from orion.durations import seconds_setting
 from orion.exceptions import ConfigurationError
-from orion.settings import load_stage_settings
+from orion.settings import OrionBaseSettings, load_stage_settings
 
 __all__ = ["ProcessorConfig", "load_processor_config"]
 
@@ -51,7 +51,7 @@ _OPTIONS = {
 _DURATIONS = (*_OPTIONS, "stall_after_s")
 
 
-class ProcessorConfig(BaseSettings):
+class ProcessorConfig(OrionBaseSettings):
     """One worker's knobs; the app id is put under the topic prefix by :meth:`full_app_id`.
 
     Each field's environment variable is its ``validation_alias`` (pydantic-settings

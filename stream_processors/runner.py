@@ -106,7 +106,7 @@ def build(settings: OrionSettings, config: ProcessorConfig) -> Worker:
     partitions = check_topics(admin, prefix, kafka)
     app_id = config.full_app_id(prefix)
     ensure_changelogs(admin, app_id, partitions)
-    registry = Registry(settings.schema_registry_url)
+    registry = Registry.of(settings)
     pipeline = Pipeline(registry, prefix)  # registers clean schemas; fails fast if unreachable
     stems = [e.stem for e in entities()]
     clean = {prefix + "clean." + s: s for s in REFERENT_STEMS}

@@ -53,7 +53,7 @@ def _schema_files(prefix: str) -> list[tuple[str, str]]:
 def schemas_register() -> None:
     """Register every schema; refuse a change that is not BACKWARD compatible."""
     settings = load_settings()
-    with Registry(settings.schema_registry_url) as registry:
+    with Registry.of(settings) as registry:
         for topic, text in _schema_files(settings.topic_prefix):
             out.print(f"{subject(topic)}: id {registry.register(subject(topic), text)}")
 
@@ -63,7 +63,7 @@ def schemas_check() -> None:
     """Check every schema file, and its compatibility with the registry, without registering."""
     settings = load_settings()
     bad = []
-    with Registry(settings.schema_registry_url) as registry:
+    with Registry.of(settings) as registry:
         for topic, text in _schema_files(settings.topic_prefix):
             ok = registry.check(subject(topic), text)
             out.print(f"{subject(topic)}: {'compatible' if ok else 'NOT compatible'}")

@@ -153,8 +153,9 @@ def dq(
 
     window = parse_timedelta(since)
     settings = load_settings()
-    dsn = with_database(settings.database_dsn, database) if database else settings.database_dsn
-    conn = connect(dsn, application="orion-dq")
+    login = settings.analyst_login
+    dsn = with_database(login.dsn, database) if database else login.dsn
+    conn = connect(dsn, application="orion-dq", variable=login.variable)
     try:
         require_current(conn)
         card = read_scorecard(conn, by.value, window)

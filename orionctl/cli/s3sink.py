@@ -146,7 +146,7 @@ def archive(
         s3_client(settings, timeout_s=60), settings.s3_bucket, counters=bronze_metrics.STORAGE
     )
     try:
-        storage.check_bucket()
+        storage.check_bucket(settings.s3_access_key)
         chosen = tuple(t.strip() for t in topics.split(",")) if topics else None
         plan = plan_compaction(storage, cutoff, topics=chosen)
         table = Table(title=f"bronze days before {cutoff.isoformat()}")
@@ -203,7 +203,7 @@ def replay_archive(
         s3_client(settings, timeout_s=60), settings.s3_bucket, counters=bronze_metrics.STORAGE
     )
     try:
-        storage.check_bucket()
+        storage.check_bucket(settings.s3_access_key)
         progress = _progress("replaying")
         with progress:
             task = progress.add_task("replay", total=None)

@@ -200,8 +200,9 @@ def report(
     if question and output is Format.html:
         raise typer.BadParameter("the html page holds every question", param_hint="--question")
     settings = load_settings()
-    dsn = with_database(settings.database_dsn, database) if database else settings.database_dsn
-    conn = connect(dsn, application="orion-report")
+    login = settings.analyst_login
+    dsn = with_database(login.dsn, database) if database else login.dsn
+    conn = connect(dsn, application="orion-report", variable=login.variable)
     try:
         try:
             require_current(conn)

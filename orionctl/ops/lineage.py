@@ -195,7 +195,7 @@ class LineageTracer:
                 "fetch.wait.max.ms": 10,
             }
         )
-        self.registry = Registry(settings.schema_registry_url)
+        self.registry = Registry.of(settings)
         self.decode = AvroDecoder(self.registry)
         self.storage = S3Storage(s3_client(settings), settings.s3_bucket)
 

@@ -20,7 +20,7 @@ from orion.settings import ENDPOINT_VARIABLES
 from orionctl.stack.component import Component
 from orionctl.stack.config import StackConfig
 from orionctl.stack.kafka import Kafka
-from orionctl.stack.postgres import Postgres
+from orionctl.stack.postgres import ANALYST, LOADER, MIGRATOR, Postgres
 from orionctl.stack.process import port_open, wait_until
 from orionctl.stack.prometheus import Prometheus
 from orionctl.stack.registry import Registry
@@ -76,7 +76,9 @@ def endpoints(cfg: StackConfig) -> dict[str, str]:
     return {
         "ORION_KAFKA_BOOTSTRAP": Kafka(cfg).endpoint(),
         "ORION_SCHEMA_REGISTRY_URL": Registry(cfg).endpoint(),
-        "ORION_DATABASE_URL": pg.dsn(cfg.warehouse_db),
+        "ORION_DATABASE_URL": pg.role_dsn(MIGRATOR, cfg.warehouse_db),
+        "ORION_LOADER_DATABASE_URL": pg.role_dsn(LOADER, cfg.warehouse_db),
+        "ORION_ANALYST_DATABASE_URL": pg.role_dsn(ANALYST, cfg.warehouse_db),
         "ORION_S3_ENDPOINT": S3Store(cfg).endpoint(),
         "ORION_S3_ACCESS_KEY": cfg.s3_access_key,
         "ORION_S3_SECRET_KEY": cfg.s3_secret_key,

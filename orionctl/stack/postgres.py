@@ -4,12 +4,22 @@
 holds the warehouse database and the schema registry's storage. PostgreSQL
 refuses to run as root, so as root the server runs as the ``postgres`` system
 user that Debian's package creates.
+
+The cluster's bootstrap superuser serves the registry and this module only.
+After start-up the warehouse database is migrated (which creates the roles
+of ``warehouse_sql/0010_roles.sql``) and each role gets LOGIN and a random
+password of its own (:mod:`orionctl.stack.secrets`); the endpoints file
+names one URL per role. ``orion_migrator`` also gets CREATEDB and
+``pg_signal_backend`` here, because tests and the demo create and drop
+their own databases with it (``DROP DATABASE ... WITH (FORCE)`` ends the
+loader's sessions); a production migrator needs neither.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import logging
 import os
 import pwd
 import re
@@ -23,10 +33,17 @@ import psycopg2
 from psycopg2 import sql
 
 from orion.exceptions import StackError
+from orionctl.stack import secrets
 from orionctl.stack.component import Component
 from orionctl.stack.install import run_step
 
+log = logging.getLogger(__name__)
+
 MIN_MAJOR = 15
+MIGRATOR = "orion_migrator"
+LOADER = "orion_loader"
+ANALYST = "orion_analyst"
+ROLES = (MIGRATOR, LOADER, ANALYST)
 APT_FIX = "install PostgreSQL 15+: apt-get install -y postgresql (or run `make deps`)"
 
 
@@ -101,8 +118,20 @@ class Postgres(Component):
         return f"{self.cfg.host}:{self.cfg.postgres_port}"
 
     def dsn(self, database: str) -> str:
+        """The bootstrap superuser's URL (the registry's storage, setting up the roles)."""
         c = self.cfg
         return f"postgresql://{c.postgres_user}:{c.postgres_password}@{c.host}:{c.postgres_port}/{database}"
+
+    def role_password(self, role: str) -> str:
+        """``role``'s generated password (made on first use; URL-safe characters only)."""
+        return secrets.read_or_create(self.cfg.dir, self.name, role)
+
+    def role_dsn(self, role: str, database: str) -> str:
+        """The URL ``role`` logs in with, as the endpoints file writes it."""
+        c = self.cfg
+        return (
+            f"postgresql://{role}:{self.role_password(role)}@{c.host}:{c.postgres_port}/{database}"
+        )
 
     def install(self) -> None:
         find_bindir()
@@ -192,6 +221,10 @@ class Postgres(Component):
         conn.close()
         return True
 
+    def purge(self) -> None:
+        super().purge()
+        shutil.rmtree(secrets.secrets_dir(self.cfg.dir, self.name), ignore_errors=True)
+
     def after_start(self) -> None:
         conn = psycopg2.connect(self.dsn("postgres"), connect_timeout=5)
         conn.autocommit = True
@@ -203,3 +236,49 @@ class Postgres(Component):
                         cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
         finally:
             conn.close()
+        self._set_up_roles()
+
+    def _set_up_roles(self) -> None:
+        """Give each role its login, then migrate the warehouse database as the superuser.
+
+        The stack acts as the DBA: it creates a role 0010_roles.sql would
+        create (NOLOGIN, when missing) so that its password can be set before
+        any migration ran. Migrating the stack's own ``warehouse`` database
+        here hands a database migrated before the roles existed over to
+        ``orion_migrator``; a failure there (a migration edited after it was
+        applied to this database) is logged, not fatal: the stack still
+        starts, and `orion warehouse migrate` reports it.
+        """
+        from sinks.warehouse.exceptions import MigrationError
+        from sinks.warehouse.migrations import migrate
+
+        conn = psycopg2.connect(self.dsn(self.cfg.warehouse_db), connect_timeout=5)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                for role in ROLES:
+                    cur.execute("SELECT to_regrole(%s) IS NULL", (role,))
+                    row = cur.fetchone()
+                    if row is not None and row[0]:
+                        cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+                for role in ROLES:
+                    verifier = secrets.scram_verifier(self.role_password(role))
+                    cur.execute(
+                        sql.SQL("ALTER ROLE {} LOGIN PASSWORD %s").format(sql.Identifier(role)),
+                        (verifier,),
+                    )
+                cur.execute(sql.SQL("ALTER ROLE {} CREATEDB").format(sql.Identifier(MIGRATOR)))
+                cur.execute(
+                    sql.SQL("GRANT pg_signal_backend TO {}").format(sql.Identifier(MIGRATOR))
+                )
+                cur.execute(
+                    sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                        sql.Identifier(self.cfg.warehouse_db), sql.Identifier(MIGRATOR)
+                    )
+                )
+        finally:
+            conn.close()
+        try:
+            migrate(self.dsn(self.cfg.warehouse_db))
+        except MigrationError as e:
+            log.warning(f"postgres: the stack's {self.cfg.warehouse_db} database: {e}")

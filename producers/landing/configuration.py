@@ -10,12 +10,14 @@ names another.
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from orion.settings import OrionBaseSettings
 
 __all__ = ["IngestConfig"]
 
 
-class IngestConfig(BaseSettings):
+class IngestConfig(OrionBaseSettings):
     """How often to look, how big a file may be, and how long to wait for Kafka."""
 
     model_config = SettingsConfigDict(env_prefix="ORION_INGEST_", frozen=True, extra="ignore")

@@ -56,7 +56,7 @@ class Publisher:
         self._prefix = settings.topic_prefix
         self._ack_timeout_s = ack_timeout_s
         check_broker(self._producer, settings.kafka_client_config(), self._prefix)
-        with Registry(settings.schema_registry_url) as registry:
+        with Registry.of(settings) as registry:
             self._encoders: dict[str, AvroEncoder] = build_encoders(registry, self._prefix)
 
     def publish(self, entity: Entity, rows: Iterable[RawRow]) -> int:

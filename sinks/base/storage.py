@@ -98,11 +98,17 @@ def open_storage(settings: OrionSettings, counters: StorageCounters, **options: 
     """
     storage = S3Storage(s3_client(settings), settings.s3_bucket, counters=counters, **options)
     try:
-        storage.check_bucket()
+        storage.check_bucket(settings.s3_access_key)
     except BaseException:
         storage.close()
         raise
     return storage
+
+
+#: Error codes of a refused access key or secret (AWS, and versitygw's unknown user).
+CREDENTIAL_CODES = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "XAdminUserNotFound", "InvalidToken"}
+)
 
 
 def _code(error: ClientError) -> str:
@@ -173,24 +179,52 @@ class S3Storage:
                 delay = min(delay * 2, self.retry.max_delay_s)
         raise AssertionError("unreachable")
 
-    def check_bucket(self) -> None:
-        """Stop at start-up when the bucket is missing or the store cannot be reached."""
+    def check_bucket(self, access_key: str | None = None) -> None:
+        """Stop at start-up when the bucket is missing, the credentials are refused or the
+        store cannot be reached, each with its own message.
+
+        A HEAD has no body, so its 403 or 404 does not say why; a listing of
+        no keys does (``NoSuchBucket``, ``SignatureDoesNotMatch``, ...), and
+        versitygw even answers an unknown access key with 404. ``access_key``
+        is printed to name the credential refused (never the secret).
+        """
         try:
             self._call("head_bucket", lambda: self.client.head_bucket(Bucket=self.bucket))
         except ClientError as e:
             if _status(e) in (404, 403) or _code(e) in ("NoSuchBucket", "404", "403"):
-                raise ConfigurationError(
-                    f"S3 bucket {self.bucket!r} does not exist or is not accessible "
-                    f"({_code(e) or _status(e)})",
-                    fix=f"create it (`aws s3 mb s3://{self.bucket}`) or set ORION_S3_BUCKET "
-                    "to an existing bucket",
-                ) from e
+                raise self._why_refused(e, access_key) from e
             raise
         except StorageUnavailableError as e:
             raise ConfigurationError(
                 f"S3 endpoint did not answer: {e.message}",
                 fix="start the store (`orion stack up`) or correct ORION_S3_ENDPOINT",
             ) from e
+
+    def _why_refused(self, head: ClientError, access_key: str | None) -> ConfigurationError:
+        try:
+            self._call(
+                "list_objects_v2",
+                lambda: self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=0),
+            )
+            code = _code(head) or str(_status(head))
+        except ClientError as e:
+            code = _code(e) or str(_status(e))
+        key = f"ORION_S3_ACCESS_KEY={access_key}" if access_key else "ORION_S3_ACCESS_KEY"
+        if code in CREDENTIAL_CODES:
+            return ConfigurationError(
+                f"S3 refused the credentials ({key}; check ORION_S3_SECRET_KEY) [{code}]",
+                fix="correct ORION_S3_ACCESS_KEY and ORION_S3_SECRET_KEY (or its _FILE)",
+            )
+        if code == "AccessDenied":
+            return ConfigurationError(
+                f"S3 denied access to bucket {self.bucket!r} ({key}) [{code}]",
+                fix=f"grant that key access to {self.bucket!r}, or use a key that has it",
+            )
+        return ConfigurationError(
+            f"S3 bucket {self.bucket!r} does not exist or is not accessible [{code}]",
+            fix=f"create it (`aws s3 mb s3://{self.bucket}`) or set ORION_S3_BUCKET "
+            "to an existing bucket",
+        )
 
     def put_if_absent(self, key: str, body: bytes) -> bool:
         """Create the object; False when it already exists (nothing is overwritten)."""

@@ -8,10 +8,11 @@ its command line, which win. The defaults live here and nowhere else.
 from __future__ import annotations
 
 from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from orion.catalog import entities
 from orion.exceptions import ConfigurationError
+from orion.settings import OrionBaseSettings
 
 __all__ = ["DEFAULT_GROUP", "DqSinkConfig", "dq_topics"]
 
@@ -23,7 +24,7 @@ def dq_topics(prefix: str = "") -> tuple[str, ...]:
     return tuple(prefix + e.topic(layer) for layer in ("raw", "clean", "dlq") for e in entities())
 
 
-class DqSinkConfig(BaseSettings):
+class DqSinkConfig(OrionBaseSettings):
     """Batch bounds, consumer group and back-off of one dq sink process.
 
     A batch (every partition's buffer, one PostgreSQL transaction) commits at

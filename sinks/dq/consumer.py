@@ -86,7 +86,10 @@ class DqSink(BatchingSink):
         self.config = config
         self.stats = DqStats()
         self._failures = 0
-        self.writer = DqWriter(settings.database_dsn, sink=config.sink, prefix=config.topic_prefix)
+        login = settings.loader_login
+        self.writer = DqWriter(
+            login.dsn, sink=config.sink, prefix=config.topic_prefix, variable=login.variable
+        )
 
     def write(self, batch: Batch) -> int:
         """One partition's batch in its own transaction (the runner uses :meth:`write_all`)."""

@@ -71,15 +71,18 @@ class DqWriter:
     misconfigured sink stops at start-up (MigrationError, WarehouseUnavailableError).
     """
 
-    def __init__(self, dsn: str, *, sink: str = "dq", prefix: str = "") -> None:
+    def __init__(
+        self, dsn: str, *, sink: str = "dq", prefix: str = "", variable: str = "ORION_DATABASE_URL"
+    ) -> None:
         self.dsn = dsn
+        self.variable = variable  # where the URL came from, for a refused login
         self.sink = sink
         self.prefix = prefix
         self._db = Reconnecting(self._open, "dq", log)
         self._db.get()
 
     def _open(self) -> Connection:
-        conn = connect(self.dsn, application="orion-dq-sink")
+        conn = connect(self.dsn, application="orion-dq-sink", variable=self.variable)
         try:
             require_current(conn)
             conn.rollback()

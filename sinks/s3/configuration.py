@@ -9,8 +9,9 @@ given on its command line, which win. The defaults live here and nowhere else.
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from orion.settings import OrionBaseSettings
 from sinks.base import BatchLimits
 
 __all__ = ["DEFAULT_GROUP", "S3SinkConfig"]
@@ -18,7 +19,7 @@ __all__ = ["DEFAULT_GROUP", "S3SinkConfig"]
 DEFAULT_GROUP = "orion-s3-sink"
 
 
-class S3SinkConfig(BaseSettings):
+class S3SinkConfig(OrionBaseSettings):
     """Rotation limits, multipart threshold and back-off of one sink process.
 
     Rotation defaults: 50,000 records, 16 MiB buffered, or 60 s since a

@@ -11,9 +11,10 @@ correct (:func:`orion.settings.load_stage_settings`).
 from __future__ import annotations
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from orion.exceptions import ConfigurationError
+from orion.settings import OrionBaseSettings
 from sinks.base import BatchLimits
 from sinks.silver.parquet_format import Compression
 
@@ -22,7 +23,7 @@ __all__ = ["DEFAULT_GROUP", "SilverSinkConfig"]
 DEFAULT_GROUP = "orion-silver-sink"
 
 
-class SilverSinkConfig(BaseSettings):
+class SilverSinkConfig(OrionBaseSettings):
     """Rotation, file format and back-off of one silver sink process.
 
     A partition's buffer becomes Parquet files when it holds ``max_records``

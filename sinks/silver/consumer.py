@@ -57,7 +57,7 @@ def run_silver_sink(
 ) -> RunStats:
     """Write ``config.topics`` to silver Parquet until ``stop`` is set; returns what was done."""
     storage = build_storage(settings)
-    registry = Registry(settings.schema_registry_url)
+    registry = Registry.of(settings)
     consumer = Consumer(consumer_config(settings, config))
     try:
         check_topics(consumer, settings.kafka_client_config(), config.topics)

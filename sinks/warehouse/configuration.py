@@ -10,10 +10,11 @@ nowhere else.
 from __future__ import annotations
 
 from pydantic import model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from orion.catalog import entities
 from orion.exceptions import ConfigurationError
+from orion.settings import OrionBaseSettings
 
 __all__ = ["DEFAULT_GROUP", "WarehouseSinkConfig", "clean_topics"]
 
@@ -25,7 +26,7 @@ def clean_topics(prefix: str = "") -> tuple[str, ...]:
     return tuple(prefix + e.topic("clean") for e in entities())
 
 
-class WarehouseSinkConfig(BaseSettings):
+class WarehouseSinkConfig(OrionBaseSettings):
     """Batch bounds, consumer group and retry policy of one loader process.
 
     A batch (every partition's buffer, one transaction) commits when it holds

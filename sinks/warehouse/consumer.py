@@ -116,9 +116,10 @@ class WarehouseSink(BatchingSink):
         self.heartbeat = heartbeat
         self.stats = SinkStats()
         self._failures = 0  # consecutive failed writes
-        self.writer = WarehouseWriter(settings.database_dsn, sink=config.sink)
+        login = settings.loader_login
+        self.writer = WarehouseWriter(login.dsn, sink=config.sink, variable=login.variable)
         try:
-            self._registry = Registry(settings.schema_registry_url)
+            self._registry = Registry.of(settings)
         except BaseException:
             self.writer.close()
             raise

@@ -9,14 +9,30 @@ from collections.abc import Callable
 import psycopg2
 from psycopg2.extensions import connection as Connection
 
-from orion.database_url import describe
-from sinks.warehouse.exceptions import WarehouseUnavailableError
+from orion.database_url import describe, user_of
+from sinks.warehouse.exceptions import CredentialsRefusedError, WarehouseUnavailableError
 
 __all__ = ["connect"]
 
 
-def connect(dsn: str, *, application: str = "orion-warehouse", timeout_s: int = 10) -> Connection:
-    """A new connection (autocommit off, UTC session); WarehouseUnavailableError if refused.
+# What libpq and the server say when the login itself is refused (wrong or
+# missing password, unknown user under scram/md5 auth).
+_REFUSED = ("password authentication failed", "no password supplied", 'role "')
+
+
+def connect(
+    dsn: str,
+    *,
+    application: str = "orion-warehouse",
+    timeout_s: int = 10,
+    variable: str = "ORION_DATABASE_URL",
+) -> Connection:
+    """A new connection (autocommit off, UTC session).
+
+    WarehouseUnavailableError when the server does not answer (transient);
+    CredentialsRefusedError when it answers and refuses the login, naming
+    ``variable`` (the setting the URL came from) and the user, never the
+    password.
 
     The session runs in UTC so that timestamps render the same in every
     environment (checksums, COPY, reports), whatever the server's default.
@@ -39,9 +55,15 @@ def connect(dsn: str, *, application: str = "orion-warehouse", timeout_s: int = 
         )
     except psycopg2.OperationalError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if any(marker in str(e) for marker in _REFUSED):
+            raise CredentialsRefusedError(
+                f"PostgreSQL at {describe(dsn)} refused the credentials of user "
+                f"{user_of(dsn)!r} ({variable})",
+                fix=f"check the password in {variable} (or the file {variable}_FILE names)",
+            ) from e
         raise WarehouseUnavailableError(
             f"warehouse database at {describe(dsn)} did not answer: {first}",
-            fix="start it (`orion stack up`) or correct ORION_DATABASE_URL",
+            fix=f"start it (`orion stack up`) or correct {variable}",
         ) from e
     return conn
 

@@ -2,8 +2,9 @@
 
     OrionError (orion.exceptions)
     ├── ConfigurationError
-    │   └── MigrationError          a migration cannot be applied, or the database lags the files
-    │       └── ChangedMigrationError   an applied file was edited afterwards
+    │   ├── MigrationError          a migration cannot be applied, or the database lags the files
+    │   │   └── ChangedMigrationError   an applied file was edited afterwards
+    │   └── CredentialsRefusedError PostgreSQL refused the login (names the URL variable)
     ├── ServiceUnavailableError     (TransientError) a backing service does not answer
     │   └── WarehouseUnavailableError
     └── SinkError (sinks.base.exceptions)
@@ -28,6 +29,7 @@ from sinks.base.exceptions import SinkBackpressureError, SinkTerminalError
 
 __all__ = [
     "ChangedMigrationError",
+    "CredentialsRefusedError",
     "MigrationError",
     "WarehouseGaveUpError",
     "WarehouseUnavailableError",
@@ -40,6 +42,10 @@ class MigrationError(ConfigurationError):
 
 class ChangedMigrationError(MigrationError):
     """An applied migration file's checksum differs from the one recorded."""
+
+
+class CredentialsRefusedError(ConfigurationError):
+    """The server answered and refused the user or password: no retry can help."""
 
 
 class WarehouseUnavailableError(SinkBackpressureError, ServiceUnavailableError):

@@ -7,6 +7,12 @@ refused by name: the database would silently differ from what the files say,
 so the fix is a new migration. Concurrent ``migrate`` runs serialise on an
 advisory lock, so two deployments starting at once do not race.
 
+Once ``0010_roles.sql`` has made ``orion_migrator`` the owner of the
+schemas, every later migration runs under ``SET LOCAL ROLE orion_migrator``
+(when the login is a member), so the tables it creates belong to the
+migrator and get the loader's and the analyst's grants from the default
+privileges, whoever runs ``migrate`` (a DBA's superuser, the stack's own).
+
 Called by ``orion warehouse migrate``; the loader calls :func:`require_current`
 at start-up and refuses to load into a database that lags the files.
 """
@@ -18,6 +24,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from psycopg2 import sql
 from psycopg2.extensions import connection as Connection
 
 from sinks.warehouse.db import connect
@@ -36,6 +43,13 @@ __all__ = [
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "warehouse_sql"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_ID = 0x6F72696F6E  # "orion": one migrator at a time per database
+OWNER_ROLE = "orion_migrator"
+_OWNER_CHECK = """
+SELECT CASE WHEN to_regrole(%(role)s) IS NULL THEN false
+            ELSE EXISTS (SELECT 1 FROM pg_namespace
+                         WHERE nspname = 'warehouse' AND nspowner = to_regrole(%(role)s))
+                 AND pg_has_role(%(role)s, 'MEMBER') END
+"""
 
 _BOOTSTRAP = """
 CREATE SCHEMA IF NOT EXISTS metadata;
@@ -140,6 +154,10 @@ def migrate(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
                 continue
             try:
                 with conn.cursor() as cur:
+                    cur.execute(_OWNER_CHECK, {"role": OWNER_ROLE})
+                    row = cur.fetchone()
+                    if row is not None and row[0]:
+                        cur.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER_ROLE)))
                     cur.execute(m.sql())
                     cur.execute(
                         "INSERT INTO metadata.schema_migrations (version, name, checksum) "

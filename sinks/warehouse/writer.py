@@ -103,15 +103,23 @@ class WarehouseWriter:
     (MigrationError otherwise), so a misconfigured loader stops at start-up.
     """
 
-    def __init__(self, dsn: str, *, sink: str = "warehouse", retries: int = 1) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        sink: str = "warehouse",
+        retries: int = 1,
+        variable: str = "ORION_DATABASE_URL",
+    ) -> None:
         self.dsn = dsn
+        self.variable = variable  # where the URL came from, for a refused login
         self.sink = sink
         self.retries = retries
         self._db = Reconnecting(self._open, "warehouse", log)
         self._db.get()
 
     def _open(self) -> Connection:
-        conn = connect(self.dsn)
+        conn = connect(self.dsn, variable=self.variable)
         try:
             require_current(conn)
             with conn.cursor() as cur:

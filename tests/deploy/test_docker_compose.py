@@ -78,12 +78,16 @@ def test_backing_services_listen_where_the_variables_say() -> None:
         ORION_ENV["ORION_S3_SECRET_KEY"],
     )
     pg = SERVICES["postgres"]["environment"]
-    dsn = urlsplit(ORION_ENV["ORION_DATABASE_URL"])
-    assert (dsn.username, dsn.password, dsn.path.strip("/")) == (
-        pg["POSTGRES_USER"],
-        pg["POSTGRES_PASSWORD"],
-        pg["POSTGRES_DB"],
-    )
+    roles = (ROOT / "deploy/postgres/init/02-roles.sql").read_text()
+    for variable in (
+        "ORION_DATABASE_URL",
+        "ORION_LOADER_DATABASE_URL",
+        "ORION_ANALYST_DATABASE_URL",
+    ):
+        dsn = urlsplit(ORION_ENV[variable])
+        assert dsn.path.strip("/") == pg["POSTGRES_DB"], variable
+        assert f"CREATE ROLE {dsn.username} LOGIN" in roles, variable
+        assert f"PASSWORD '{dsn.password}'" in roles, variable
     assert "registry" in SERVICES["registry"]["environment"]["APICURIO_DATASOURCE_URL"]
     assert (
         "CREATE DATABASE registry;"

@@ -16,9 +16,9 @@ import httpx
 import psycopg2
 import pytest
 
+from orion.database_url import database_of, with_database
 from orion.settings import OrionSettings
-from orionctl.demo import run_demo
-from orionctl.stack.config import StackConfig
+from tests.deploy.conftest import DemoRun
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json"))
@@ -49,6 +49,35 @@ def test_dashboards_are_well_formed_and_use_provisioned_datasources() -> None:
         assert target.get("expr") or target.get("rawSql"), title
 
 
+def panels_without_data(settings: OrionSettings, prefix: str, dsn: str) -> list[str]:
+    """The panels whose query returns nothing while the demo's pipeline runs."""
+    missing: list[str] = []
+    analyst = with_database(settings.analyst_login.dsn, database_of(dsn))
+    # Bounded producer runs leave no live series: keep one producing while we look.
+    env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_DATABASE_URL": dsn}
+    producer = subprocess.Popen(
+        [sys.executable, "-m", "orionctl", "produce", "--rate", "200", "--seed", "8"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(15)  # a few scrapes, so rate() windows hold two samples
+        for name, title, target in _targets():
+            if "expr" in target:
+                if not _prom_has_data(settings.prometheus_url, target["expr"]):
+                    missing.append(f"{name}: {title}: {target['expr']}")
+            else:  # as Grafana's login, the analyst
+                with psycopg2.connect(analyst) as conn, conn.cursor() as cur:
+                    cur.execute(target["rawSql"])
+                    if not cur.fetchall():
+                        missing.append(f"{name}: {title}: no rows")
+    finally:
+        producer.terminate()
+        producer.wait(30)
+    return missing
+
+
 def _prom_has_data(url: str, expr: str, timeout_s: float = 45.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -61,34 +90,5 @@ def _prom_has_data(url: str, expr: str, timeout_s: float = 45.0) -> bool:
 
 
 @pytest.mark.integration
-def test_every_panel_returns_data_while_the_pipeline_runs(
-    stack: StackConfig, settings: OrionSettings, tmp_path: Path
-) -> None:
-    missing: list[str] = []
-
-    def check(prefix: str, dsn: str) -> None:
-        # Bounded producer runs leave no live series: keep one producing while we look.
-        env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, "ORION_DATABASE_URL": dsn}
-        producer = subprocess.Popen(
-            [sys.executable, "-m", "orionctl", "produce", "--rate", "200", "--seed", "8"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            time.sleep(15)  # a few scrapes, so rate() windows hold two samples
-            for name, title, target in _targets():
-                if "expr" in target:
-                    if not _prom_has_data(settings.prometheus_url, target["expr"]):
-                        missing.append(f"{name}: {title}: {target['expr']}")
-                else:
-                    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
-                        cur.execute(target["rawSql"])
-                        if not cur.fetchall():
-                            missing.append(f"{name}: {title}: no rows")
-        finally:
-            producer.terminate()
-            producer.wait(30)
-
-    run_demo(settings, 3000, 7, tmp_path, report=lambda _: None, while_running=check)
-    assert missing == []
+def test_every_panel_returns_data_while_the_pipeline_runs(demo_run: DemoRun) -> None:
+    assert demo_run.missing_panels == []

@@ -155,7 +155,7 @@ def test_kafka_restarted_mid_run(
 
 
 def test_bad_settings_stop_at_start_up(topic_namespace: str) -> None:
-    cases = (
+    cases: tuple[tuple[list[str], dict[str, str], str], ...] = (
         (["--dedup-window", "soon"], {}, "not a duration"),
         (["--app-id", "bad id!"], {}, "app id"),
         (["--instance-id", "a/b"], {}, "instance id"),

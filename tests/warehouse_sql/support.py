@@ -17,6 +17,8 @@ from typing import Any
 
 import psycopg2
 from psycopg2 import sql
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from orion.database_url import with_database
 from orion.settings import OrionSettings
@@ -28,6 +30,23 @@ ALL_SOURCES = frozenset({"erp", "crm", "finance", "supplier", "iot"})
 
 def dsn_for(settings: OrionSettings, database: str) -> str:
     return with_database(settings.database_dsn, database)
+
+
+def reaching(settings: OrionSettings, dsn: str) -> OrionSettings:
+    """The settings with every role's login pointed at ``dsn``'s server and database.
+
+    For a sink under test that must load into ``dsn`` (a test's database, a
+    fault-injecting proxy in front of the server) as its own role.
+    """
+    target = make_url(dsn)
+    update = {"database_url": SecretStr(dsn)}
+    for field in ("loader_database_url", "analyst_database_url"):
+        value = getattr(settings, field)
+        if value is not None:
+            own = make_url(value.get_secret_value())
+            moved = target.set(username=own.username, password=own.password)
+            update[field] = SecretStr(moved.render_as_string(hide_password=False))
+    return settings.model_copy(update=update)
 
 
 @contextmanager

@@ -21,11 +21,9 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from psycopg2 import sql
 from psycopg2.extensions import connection as Connection
 
 from sinks.warehouse.report import Answer, answer, questions
-from sinks.warehouse.tables import DIMENSIONS
 
 __all__ = ["DeadLetters", "Quality", "read_quality"]
 
@@ -87,17 +85,11 @@ def read_quality(conn: Connection, dead_letters: DeadLetters) -> Quality:
             "GROUP BY topic, reason ORDER BY 3 DESC, 1, 2"
         )
         rejected = [(str(t), str(r), int(n)) for t, r, n in cur.fetchall()]
-        inferred = []
-        for dim in sorted(DIMENSIONS.values(), key=lambda d: d.table):
-            current = sql.SQL("is_current" if dim.scd == 2 else "true")
-            cur.execute(
-                sql.SQL(
-                    "SELECT count(*) FILTER (WHERE is_inferred), count(*) FROM {} WHERE {}"
-                ).format(sql.Identifier("warehouse", dim.table), current)
-            )
-            counts = cur.fetchone()
-            assert counts is not None
-            inferred.append((dim.table, int(counts[0]), int(counts[1])))
+        # A view (0010_roles.sql): the analyst may read no dimension table itself.
+        cur.execute(
+            "SELECT dimension, inferred, total FROM metadata.inferred_members ORDER BY dimension"
+        )
+        inferred = [(str(d), int(i), int(t)) for d, i, t in cur.fetchall()]
     conn.rollback()
     scorecard = [answer(conn, q) for q in questions(conn, SCORECARD_SCHEMA)]
     return Quality(

@@ -27,7 +27,6 @@ from typing import Any
 import psycopg2
 import pytest
 from confluent_kafka import Consumer, KafkaError, TopicPartition
-from pydantic import SecretStr
 
 from orion.catalog import entities
 from orion.reasons import DefectKind, Outcome
@@ -39,7 +38,7 @@ from sinks.dq.consumer import DqSink
 from tests.stream_processors.conftest import wait_until_done
 from tests.stream_processors.conftest import workers as workers  # the fixture
 from tests.stream_processors.test_against_ledger import Workers, produce
-from tests.warehouse_sql.support import fresh_database, migrated
+from tests.warehouse_sql.support import fresh_database, migrated, reaching
 
 pytestmark = pytest.mark.integration
 
@@ -115,7 +114,7 @@ class SinkThread:
 def start_sink(settings: OrionSettings, dsn: str, prefix: str) -> SinkThread:
     config = DqSinkConfig(topics=dq_topics(prefix), topic_prefix=prefix,
                           group=prefix + "orion-dq-sink", max_wait_s=0.5)  # fmt: skip
-    sink = DqSink(settings.model_copy(update={"database_url": SecretStr(dsn)}), config)
+    sink = DqSink(reaching(settings, dsn), config)
     stop, errors = threading.Event(), []
 
     def body() -> None:

@@ -106,6 +106,29 @@ def test_missing_bucket_is_a_clear_error_without_traceback(settings: OrionSettin
     assert "Traceback" not in result.stderr
 
 
+def test_a_wrong_secret_key_is_named_as_refused_credentials(settings: OrionSettings) -> None:
+    wrong = "not-the-secret-" + unique("")
+    result = orion_cli(
+        "sink", "s3", "--topics", "raw.none", bucket=settings.s3_bucket,
+        env={"ORION_S3_SECRET_KEY": wrong},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "S3 refused the credentials" in result.stderr, result.stderr
+    assert f"ORION_S3_ACCESS_KEY={settings.s3_access_key}" in result.stderr
+    assert "ORION_S3_SECRET_KEY" in result.stderr and "SignatureDoesNotMatch" in result.stderr
+    assert "does not exist" not in result.stderr and "Traceback" not in result.stderr
+    assert wrong not in result.stderr + result.stdout
+
+
+def test_an_unknown_access_key_is_named_as_refused_credentials(settings: OrionSettings) -> None:
+    result = orion_cli(
+        "sink", "s3", "--topics", "raw.none", bucket=settings.s3_bucket,
+        env={"ORION_S3_ACCESS_KEY": "nobody-here"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "S3 refused the credentials (ORION_S3_ACCESS_KEY=nobody-here" in result.stderr
+
+
 def test_bad_age_and_dates_are_usage_errors(settings: OrionSettings) -> None:
     bucket = settings.s3_bucket
     result = orion_cli("archive", "--older-than", "soon", bucket=bucket)

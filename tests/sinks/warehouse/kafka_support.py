@@ -16,7 +16,6 @@ from typing import Any
 
 import psycopg2
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
-from pydantic import SecretStr
 
 from orion.catalog import entities, load_schema, load_schema_text, subject
 from orion.registry import Registry
@@ -26,7 +25,7 @@ from orion.topics import TopicSpec, create_topics
 from sinks.warehouse.configuration import WarehouseSinkConfig
 from sinks.warehouse.consumer import WarehouseSink
 from tests.orion_process import OrionProcess
-from tests.warehouse_sql.support import to_clean
+from tests.warehouse_sql.support import reaching, to_clean
 
 
 def create_clean_topics(settings: OrionSettings, prefix: str, partitions: int = 3) -> list[str]:
@@ -106,7 +105,7 @@ def loader_thread(
     settings: OrionSettings, dsn: str, config: WarehouseSinkConfig
 ) -> tuple[threading.Event, threading.Thread, list[BaseException]]:
     """An in-process loader into ``dsn`` on a thread: (stop, thread, errors it raised)."""
-    sink = WarehouseSink(settings.model_copy(update={"database_url": SecretStr(dsn)}), config)
+    sink = WarehouseSink(reaching(settings, dsn), config)
     stop = threading.Event()
     errors: list[BaseException] = []
 
