@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from stream_processors.configuration import ProcessorConfig
+from stream_processors.record_size import MAX_RECORD_BYTES
 
 __all__ = ["TRANSACTION_TIMEOUT_MS", "consumer_config", "producer_config", "reader_config"]
 
@@ -62,6 +63,9 @@ def producer_config(bootstrap: str, transactional_id: str) -> dict[str, Any]:
         "queue.buffering.max.kbytes": 512 * 1024,
         "transaction.timeout.ms": TRANSACTION_TIMEOUT_MS,
         "message.timeout.ms": MESSAGE_TIMEOUT_MS,
+        # The processor checks what it writes against this before producing it
+        # (record_size.py): a refused record would abort every retry of its batch.
+        "message.max.bytes": MAX_RECORD_BYTES,
     }
 
 
