@@ -114,7 +114,7 @@ class Processor:
         if isinstance(verdict, Rejected):
             self._dead_letter(emit, stem, p, offset, ts_ms, key, value, verdict)
             return
-        key = str(verdict.clean[self._key_field[stem]]).encode()
+        raw_key, key = key, str(verdict.clean[self._key_field[stem]]).encode()
         parked = state.parked
         if verdict.refs:
             exists = self.tracker.exists
@@ -125,7 +125,7 @@ class Processor:
                                    self.tracker.epoch, judged=judged), missing)  # fmt: skip
                 return
         clean = self.pipeline.encode(stem, verdict.clean)
-        self._publish(emit, stem, p, offset, ts_ms, key, clean, verdict.repairs, value)
+        self._publish(emit, stem, p, offset, ts_ms, key, clean, verdict.repairs, raw_key, value)
 
     def _duplicate(
         self, state: PartitionState, stem: str, offset: int, key: bytes | None, event_id: str,
@@ -154,12 +154,15 @@ class Processor:
     # -- outputs ----------------------------------------------------------------------------
     def _publish(
         self, emit: Emit, stem: str, p: int, offset: int, ts_ms: int | None,
-        key: bytes | None, clean: bytes, repairs: list[str], raw: bytes | None,
+        key: bytes | None, clean: bytes, repairs: list[str], raw_key: bytes | None,
+        raw: bytes | None,
     ) -> None:  # fmt: skip
+        """Emit a clean record; one too large to produce is dead-lettered with the raw bytes
+        (a long id is the clean record's key and one of its fields: twice its raw size)."""
         headers = clean_headers(self._topic[stem], p, offset, ts_ms, repairs)
         size = wire_size(key, clean, headers)
-        if size > MAX_RECORD_BYTES:  # a long id is the key and in the value: twice the raw
-            self._dead_letter(emit, stem, p, offset, ts_ms, key, raw,
+        if size > MAX_RECORD_BYTES:
+            self._dead_letter(emit, stem, p, offset, ts_ms, raw_key, raw,
                               _too_large("clean.size", size))  # fmt: skip
             return
         emit(self._clean[stem], p, key, clean, headers)
@@ -352,7 +355,7 @@ class Processor:
                 )  # fmt: skip
             else:
                 self._publish(emit, parked.stem, p, parked.offset, parked.ts_ms, parked.key,
-                              judged.clean, judged.repairs, parked.value)  # fmt: skip
+                              judged.clean, judged.repairs, parked.key, parked.value)  # fmt: skip
         state.parked.release(parked)
         self.tally.observe(metrics.PARKED_SECONDS, time.time() - parked.parked_at)
         if parked.stem in self.parkable:

@@ -63,6 +63,25 @@ def test_money_rejects(raw: str, reason: Reason) -> None:
     assert e.value.reason is reason
 
 
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [("9" * 40, Reason.IMPLAUSIBLE_AMOUNT), ("-" + "9" * 40, Reason.NEGATIVE_AMOUNT),
+     ("1" * 27 + ".5", Reason.IMPLAUSIBLE_AMOUNT)],
+)  # fmt: skip
+def test_money_with_more_digits_than_decimal_holds_is_rejected_not_raised(
+    raw: str, reason: Reason
+) -> None:
+    """Found by the fuzz test: quantize raised decimal.InvalidOperation past 26 digits."""
+    with pytest.raises(RuleViolation) as e:
+        parse_money("amount", raw, [])
+    assert e.value.reason is reason
+
+
+def test_the_largest_int_of_an_avro_int_is_clean() -> None:
+    clean, _ = all_rules()["iot.telemetry"].apply(_telemetry(odometer_km=str(2**31 - 1)))
+    assert clean["odometer_km"] == 2**31 - 1
+
+
 def test_money_ceiling_is_inclusive() -> None:
     assert parse_money("amount", "20000000.00", []) == Decimal("20000000.00")
 
@@ -148,6 +167,15 @@ def _telemetry(**over: object) -> dict[str, object]:
         ("engine_temp_c", "-80.0", Reason.OUT_OF_RANGE),
         ("engine_temp_c", "300.0", Reason.OUT_OF_RANGE),
         ("odometer_km", "lots", Reason.UNPARSEABLE_NUMBER),
+        # found by the fuzz test: these went clean
+        ("latitude", "nan", Reason.UNPARSEABLE_NUMBER),
+        ("longitude", "-inf", Reason.UNPARSEABLE_NUMBER),
+        ("latitude", "1e999", Reason.UNPARSEABLE_NUMBER),
+        ("odometer_km", str(2**31), Reason.OUT_OF_RANGE),  # an Avro int holds less
+        ("odometer_km", str(-(2**31) - 1), Reason.OUT_OF_RANGE),
+        ("telemetry_id", "TEL\x001", Reason.GARBAGE_VALUE),
+        ("event_id", "e\x00", Reason.GARBAGE_VALUE),
+        ("error_codes", ["P0300", "\x00"], Reason.GARBAGE_VALUE),
     ],
 )
 def test_telemetry_ranges(field: str, value: object, reason: Reason) -> None:
