@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import struct
 from collections import Counter
 from functools import cache
@@ -37,15 +38,19 @@ from orion.registry import Registry
 from producers.simulation import SimulationConfig, simulate
 
 __all__ = [
+    "EXTREME_MS",
+    "NASTY",
     "MemoryRegistry",
     "base_events",
     "garbage_value",
     "hostile_record",
     "hostile_text",
+    "nested",
     "raw_schema",
+    "seeded_record",
 ]
 
-_NASTY = (
+NASTY = (
     "\x00", "a\x00b", "\x01\x02\x1b[31m\x07", "\x7f", "\u202eevil", "\ufeff", "\u2028\u2029",
     "\x85", "\U0001f600", "'; DROP TABLE warehouse.fact_sales; --", "$(rm -rf /)", "`id`",
     "| nc -e /bin/sh x 1", "\\", "\\N", "\t", "\r\n", '"', "{", "}", "NaN", "nan", "inf",
@@ -57,21 +62,21 @@ _NASTY = (
 _CONTROL = st.characters(codec="utf-8", max_codepoint=0x9F)
 
 
-def _nested(depth: int) -> str:
+def nested(depth: int) -> str:
     return '{"a":' * depth + "[" * depth + "null" + "]" * depth + "}" * depth
 
 
 hostile_text = st.one_of(
-    st.sampled_from(_NASTY),
+    st.sampled_from(NASTY),
     st.text(alphabet=_CONTROL, max_size=40),
     st.text(max_size=40),
-    st.lists(st.sampled_from(_NASTY), min_size=1, max_size=6).map("".join),
-    st.integers(1, 2_000).map(_nested),
+    st.lists(st.sampled_from(NASTY), min_size=1, max_size=6).map("".join),
+    st.integers(1, 2_000).map(nested),
     st.integers(1_000, 200_000).map(lambda n: "x" * n),
 )
 """Any text a hostile source might put in a field (a 1 MiB one is the integration test's)."""
 
-_EXTREME_MS = (
+EXTREME_MS = (
     -62_135_596_800_000,  # 0001-01-01T00:00:00Z, the first instant datetime holds
     -62_135_596_800_001,
     253_402_300_799_999,  # 9999-12-31T23:59:59.999Z, the last
@@ -98,7 +103,7 @@ def _value_of(ftype: Any) -> st.SearchStrategy[Any]:
         if kind == "array":
             return st.lists(_value_of(ftype["items"]), max_size=5)
         if kind == "long":
-            return st.one_of(st.sampled_from(_EXTREME_MS), st.integers(-(2**63), 2**63 - 1))
+            return st.one_of(st.sampled_from(EXTREME_MS), st.integers(-(2**63), 2**63 - 1))
     raise AssertionError(f"a raw type the fuzz test does not know: {ftype!r}")
 
 
@@ -133,6 +138,37 @@ def hostile_record(draw: st.DrawFn, base: dict[str, Any], stem: str) -> dict[str
 _ONE_TO_THREE = st.integers(1, 3)
 
 
+def seeded_record(rng: random.Random, base: dict[str, Any], stem: str) -> dict[str, Any]:
+    """:func:`hostile_record` from a seeded ``random.Random``: the integration pass wants a
+    fixed set of a few hundred records, not Hypothesis's search over one record at a time."""
+    fields = raw_schema(stem)["fields"]
+    record = dict(base)
+    for f in rng.sample(fields, rng.randint(1, 3)):
+        record[f["name"]] = _seeded_value(rng, f["type"])
+    return record
+
+
+def _seeded_value(rng: random.Random, ftype: Any) -> Any:
+    if isinstance(ftype, list):
+        return _seeded_value(rng, rng.choice(ftype))
+    if ftype == "null":
+        return None
+    if ftype == "string":
+        pick = rng.randrange(6)
+        if pick == 0:
+            return "".join(chr(rng.randrange(0x9F)) for _ in range(rng.randrange(1, 30)))
+        if pick == 1:
+            return nested(rng.randint(1, 2_000))
+        if pick == 2:
+            return "".join(rng.choice(NASTY) for _ in range(rng.randint(2, 6)))
+        return rng.choice(NASTY)
+    if ftype["type"] == "enum":
+        return rng.choice(ftype["symbols"])
+    if ftype["type"] == "array":
+        return [_seeded_value(rng, ftype["items"]) for _ in range(rng.randrange(4))]
+    return rng.choice([*EXTREME_MS, rng.randint(-(2**63), 2**63 - 1)])
+
+
 def encode(schema_id: int, stem: str, record: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     buf.write(struct.pack(">bI", 0, schema_id))
@@ -160,15 +196,31 @@ _SOME_BYTES = st.binary(max_size=64)
 
 
 def base_events(per_stem: int, seed: int = 15) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    """(key, raw value) of the first valid events of every entity of a defect-free run,
-    masters first (a run starts with them)."""
-    out: dict[str, list[tuple[str, dict[str, Any]]]] = {e.stem: [] for e in entities()}
+    """(key, raw value) of valid events of a defect-free run, per entity in run order: the
+    first ``per_stem`` of every entity, and the first version of every master (or sale)
+    one of them refers to, so their facts can go clean."""
     config = SimulationConfig(sources=frozenset({"erp", "crm", "finance", "supplier", "iot"}),
                               seed=seed, defect_rate=0.0, total_events=6_000)  # fmt: skip
-    for ev in simulate(config):
-        stem = ev.topic.removeprefix("raw.")
-        if ev.value is not None and len(out[stem]) < per_stem:
-            out[stem].append((ev.key, ev.value))
+    first: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    for i, ev in enumerate(simulate(config)):
+        if ev.value is not None:
+            first.setdefault((ev.topic.removeprefix("raw."), ev.key), (i, ev.value))
+    by_stem: dict[str, list[str]] = {e.stem: [] for e in entities()}
+    for stem, key in first:
+        by_stem[stem].append(key)
+    todo = [(stem, key) for stem, keys in by_stem.items() for key in keys[:per_stem]]
+    chosen: set[tuple[str, str]] = set()
+    refs = {e.stem: e.references for e in entities()}
+    while todo:
+        item = todo.pop()
+        if item in chosen or item not in first:
+            continue
+        chosen.add(item)
+        value = first[item][1]
+        todo += [(r, str(value[f])) for f, r in refs[item[0]] if value.get(f) is not None]
+    out: dict[str, list[tuple[str, dict[str, Any]]]] = {e.stem: [] for e in entities()}
+    for stem, key in sorted(chosen, key=lambda c: first[c][0]):
+        out[stem].append((key, first[(stem, key)][1]))
     return out
 
 
