@@ -173,6 +173,9 @@ def _telemetry(**over: object) -> dict[str, object]:
         ("latitude", "1e999", Reason.UNPARSEABLE_NUMBER),
         ("odometer_km", str(2**31), Reason.OUT_OF_RANGE),  # an Avro int holds less
         ("odometer_km", str(-(2**31) - 1), Reason.OUT_OF_RANGE),
+        ("latitude", "1e308", Reason.OUT_OF_RANGE),  # the warehouse's CHECKs, now orion.range
+        ("longitude", "-180.5", Reason.OUT_OF_RANGE),
+        ("odometer_km", "-1", Reason.OUT_OF_RANGE),
         ("telemetry_id", "TEL\x001", Reason.GARBAGE_VALUE),
         ("event_id", "e\x00", Reason.GARBAGE_VALUE),
         ("error_codes", ["P0300", "\x00"], Reason.GARBAGE_VALUE),
