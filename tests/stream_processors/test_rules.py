@@ -206,3 +206,28 @@ def test_content_hash_ignores_event_id_and_produced_at_only() -> None:
     b = _telemetry(event_id="e2", produced_at=datetime(2025, 3, 8, tzinfo=UTC))
     assert content_hash(a) == content_hash(b)
     assert content_hash(a) != content_hash(_telemetry(speed_kmh="88.6"))
+
+
+def _sale(**over: object) -> dict[str, object]:
+    rec: dict[str, object] = {
+        "event_id": "e1", "event_type": "sale.recorded", "source_system": "ERP",
+        "event_time": datetime(2025, 3, 7, tzinfo=UTC),
+        "produced_at": datetime(2025, 3, 7, tzinfo=UTC), "sale_id": "SAL-1",
+        "sale_date": "2025-03-07", "customer_id": "C-1", "vin": _valid_vin(),
+        "dealer_id": "D-1", "sale_price": "100000.00", "discount_amount": "5000.00",
+        "final_price": "95000.00", "sale_channel": "ONLINE", "sale_status": "COMPLETED",
+        "payment_method": "EFT",
+    }  # fmt: skip
+    rec.update(over)
+    return rec
+
+
+def test_a_total_that_is_not_the_sum_of_its_parts_is_inconsistent() -> None:
+    """Found by the fuzz test: a repaired price ("R 1 234,50") beside an unchanged total
+    went clean and failed the warehouse's CHECK (final_price = sale_price - discount)."""
+    rules = all_rules()["erp.sales"]
+    clean, _ = rules.apply(_sale(final_price="R 95 000,00"))
+    assert clean["final_price"] == Decimal("95000.00")
+    with pytest.raises(RuleViolation) as e:
+        rules.apply(_sale(final_price="95000.01"))
+    assert e.value.reason is Reason.INCONSISTENT_VALUES and e.value.rule == "sum.final_price"
