@@ -132,7 +132,7 @@ def test_hostile_records_end_clean_or_dead_lettered_once_and_clean_ones_load(
                    for e in entities()}  # fmt: skip
         rng = random.Random(SEED)  # noqa: S311 - a fixed set of records, not secrets
         sent = _produce(settings, prefix, _records(raw_ids, rng))
-        w: Worker = workers()
+        w: Worker = workers(env={"ORION_PROCESSOR_REFERENCE_GRACE": "1s"})  # orphans sooner
         wait_until_done(settings, prefix, [w], timeout_s=120)  # alive, at the end, none parked
         processed_s = time.monotonic() - started
 

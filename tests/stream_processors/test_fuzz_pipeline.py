@@ -34,8 +34,8 @@ from tests.stream_processors.hostile import (
     hostile_record,
 )
 
-EXAMPLES = 1_500
-BUDGET_S = 15.0
+EXAMPLES = 800
+BUDGET_S = 10.0
 _INT = {"int": 2**31, "long": 2**63}
 
 
