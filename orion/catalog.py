@@ -18,7 +18,10 @@ read by every stage:
 - on a field, ``orion.references`` (the stem of the entity whose key it
   holds), ``orion.kind`` (``email``, ``phone``, ``vin`` or ``text``: how it is
   repaired and validated, and how the simulator damages it) and
-  ``orion.range`` (``[low, high]``, its physical bounds).
+  ``orion.range`` (``[low, high]``, its physical bounds), and ``orion.sum_of``
+  (the fields it must equal the sum of, a ``-`` before a name subtracting it:
+  ``final_price`` is ``["sale_price", "-discount_amount"]``; the warehouse's
+  CHECK constraints hold the same).
 
 The raw schema says how sources name things: a field's ``orion.headers``
 lists the column headers export files use for it besides its own name
@@ -65,6 +68,8 @@ class Entity:
     """(field, kind), kind one of :data:`KINDS`."""
     ranges: tuple[tuple[str, float, float], ...] = ()
     """(field, low, high): physical bounds."""
+    sums: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+    """(field, ((term, +1 or -1), ...)): the field equals the signed sum of the terms."""
     headers: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """(raw field, other column headers export files use for it), from the raw schema."""
     root: Path = SCHEMA_ROOT
@@ -143,7 +148,7 @@ def _entity(path: Path) -> Entity:
         raise bad("orion.business_key must be a non-empty list of fields")
     if unknown := [k for k in business_key if k not in fields]:
         raise bad(f"orion.business_key names unknown fields {unknown}")
-    references, kinds, ranges = [], [], []
+    references, kinds, ranges, sums = [], [], [], []
     for f in schema["fields"]:
         if (referent := f.get("orion.references")) is not None:
             references.append((f["name"], str(referent)))
@@ -160,6 +165,15 @@ def _entity(path: Path) -> Entity:
             if not (numbers and bounds[0] < bounds[1]):
                 raise bad(f"{f['name']}: orion.range must be [low, high], got {bounds!r}")
             ranges.append((f["name"], float(bounds[0]), float(bounds[1])))
+        if (terms := f.get("orion.sum_of")) is not None:
+            ok = isinstance(terms, list) and terms and all(isinstance(t, str) for t in terms)
+            names = [str(t).removeprefix("-") for t in terms] if ok else []
+            if not ok or any(n not in fields for n in names):
+                raise bad(f"{f['name']}: orion.sum_of must list fields, got {terms!r}")
+            signed = tuple(
+                (n, -1 if str(t).startswith("-") else 1) for n, t in zip(names, terms, strict=True)
+            )
+            sums.append((f["name"], signed))
     headers = []
     for f in load_schema(path.parents[1] / "raw" / path.name)["fields"]:
         if (names := f.get("orion.headers")) is not None:
@@ -179,6 +193,7 @@ def _entity(path: Path) -> Entity:
         references=tuple(references),
         kinds=tuple(kinds),
         ranges=tuple(ranges),
+        sums=tuple(sums),
         headers=tuple(headers),
         root=path.parents[1],
     )

@@ -17,3 +17,7 @@ EXCEPTION_CLASS = "orion.exception.class"
 EXCEPTION_MESSAGE = "orion.exception.message"
 #: Set on a record `orion replay dlq` re-published: "<dlq topic>:<partition>:<offset>".
 REPLAYED_FROM = "orion.replayed.from"
+#: Set on a dead letter written without its value (and key) because they would not fit
+#: the producer's record limit: "<value bytes> value bytes, <key bytes> key bytes omitted".
+#: The original is the raw record at the ``orion.source.*`` coordinates.
+PAYLOAD_OMITTED = "orion.payload.omitted"

@@ -64,6 +64,10 @@ class Reason(StrEnum):
     ``orion process --reference-grace`` (default 5 s) after the fact."""
     INCONSISTENT_VALUES = "INCONSISTENT_VALUES"
     """Fields contradict each other (e.g. final_price != sale_price - discount_amount)."""
+    RECORD_TOO_LARGE = "RECORD_TOO_LARGE"
+    """The record, or what the processor would write for it, exceeds the largest record its
+    producer may write (``stream_processors/record_size.py``); its dead letter may carry no
+    payload (header ``orion.payload.omitted``): the original stays in the raw topic."""
 
 
 @unique

@@ -70,6 +70,13 @@ class AvroDecoder:
             raise CorruptRecordError(
                 f"schema id {schema_id}: Avro body does not decode: {e!r}"
             ) from e
+        except OverflowError as e:
+            # A long Avro allows but Python's datetime cannot hold: a timestamp-millis
+            # before year 1 or after 9999 (found by the fuzz test: it escaped, and the
+            # processor stopped on the same record after every restart).
+            raise CorruptRecordError(
+                f"schema id {schema_id}: a value is beyond what its logical type holds: {e}"
+            ) from e
         if not isinstance(record, dict):
             raise CorruptRecordError(f"schema id {schema_id}: decoded to {type(record).__name__}")
         return schema_id, record

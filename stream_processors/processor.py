@@ -32,6 +32,7 @@ from stream_processors import metrics
 from stream_processors.barriers import BarrierLookup, barrier_times
 from stream_processors.dlq import dlq_headers
 from stream_processors.pipeline import Pipeline, Rejected, Valid
+from stream_processors.record_size import HEADROOM, MAX_RECORD_BYTES, raw_fits, wire_size
 from stream_processors.references import ReferenceTracker, Status
 from stream_processors.rules import REFERENT_STEMS, rules_for
 from stream_processors.state import Judged, Parked, PartitionState, Seen, dedup_key
@@ -89,6 +90,11 @@ class Processor:
     ) -> None:  # fmt: skip
         """Decide one record of ``stem`` read from partition ``state.partition`` at ``offset``."""
         self.tally.count(metrics.EVENTS_IN, self._topic[stem])
+        if not raw_fits(key, value):  # no identity: like bytes that do not decode
+            size = len(key or b"") + len(value or b"")
+            self._dead_letter(emit, stem, state.partition, offset, ts_ms, key, value,
+                              _too_large("raw.size", size))  # fmt: skip
+            return
         verdict = self.pipeline.evaluate(stem, value)  # ServiceUnavailableError: engine retries
         replayed = _replayed(headers)
         identity = verdict.identity if isinstance(verdict, Rejected) else None
@@ -108,7 +114,7 @@ class Processor:
         if isinstance(verdict, Rejected):
             self._dead_letter(emit, stem, p, offset, ts_ms, key, value, verdict)
             return
-        key = str(verdict.clean[self._key_field[stem]]).encode()
+        raw_key, key = key, str(verdict.clean[self._key_field[stem]]).encode()
         parked = state.parked
         if verdict.refs:
             exists = self.tracker.exists
@@ -118,8 +124,8 @@ class Processor:
                 parked.park(Parked(stem, offset, key, ts_ms, value or b"", time.time(), replayed,
                                    self.tracker.epoch, judged=judged), missing)  # fmt: skip
                 return
-        self._publish(emit, stem, p, offset, ts_ms, key,
-                      self.pipeline.encode(stem, verdict.clean), verdict.repairs)  # fmt: skip
+        clean = self.pipeline.encode(stem, verdict.clean)
+        self._publish(emit, stem, p, offset, ts_ms, key, clean, verdict.repairs, raw_key, value)
 
     def _duplicate(
         self, state: PartitionState, stem: str, offset: int, key: bytes | None, event_id: str,
@@ -148,10 +154,18 @@ class Processor:
     # -- outputs ----------------------------------------------------------------------------
     def _publish(
         self, emit: Emit, stem: str, p: int, offset: int, ts_ms: int | None,
-        key: bytes | None, clean: bytes, repairs: list[str],
+        key: bytes | None, clean: bytes, repairs: list[str], raw_key: bytes | None,
+        raw: bytes | None,
     ) -> None:  # fmt: skip
-        emit(self._clean[stem], p, key, clean,
-             clean_headers(self._topic[stem], p, offset, ts_ms, repairs))  # fmt: skip
+        """Emit a clean record; one too large to produce is dead-lettered with the raw bytes
+        (a long id is the clean record's key and one of its fields: twice its raw size)."""
+        headers = clean_headers(self._topic[stem], p, offset, ts_ms, repairs)
+        size = wire_size(key, clean, headers)
+        if size > MAX_RECORD_BYTES:
+            self._dead_letter(emit, stem, p, offset, ts_ms, raw_key, raw,
+                              _too_large("clean.size", size))  # fmt: skip
+            return
+        emit(self._clean[stem], p, key, clean, headers)
         self.tally.count(metrics.CLEAN, self._topic[stem])
         for rule in repairs:
             self.tally.count(metrics.REPAIRED, self._topic[stem], rule)
@@ -163,7 +177,10 @@ class Processor:
     ) -> None:  # fmt: skip
         headers = dlq_headers(r.reason, r.rule, self._topic[stem], p, offset, ts_ms,
                               r.exc_class, r.message)  # fmt: skip
-        emit(self._dlq[stem], p, key, value or b"", headers)
+        value = value or b""
+        if wire_size(key, value, headers) > MAX_RECORD_BYTES:
+            key, value, headers = _without_payload(key, value, headers)
+        emit(self._dlq[stem], p, key, value, headers)
         self.tally.count(metrics.REJECTED, self._topic[stem], r.reason.value)
         self._latency(ts_ms)
 
@@ -338,7 +355,7 @@ class Processor:
                 )  # fmt: skip
             else:
                 self._publish(emit, parked.stem, p, parked.offset, parked.ts_ms, parked.key,
-                              judged.clean, judged.repairs)  # fmt: skip
+                              judged.clean, judged.repairs, parked.key, parked.value)  # fmt: skip
         state.parked.release(parked)
         self.tally.observe(metrics.PARKED_SECONDS, time.time() - parked.parked_at)
         if parked.stem in self.parkable:
@@ -346,6 +363,25 @@ class Processor:
 
 
 _LATENCY_SAMPLE = 16
+
+
+def _too_large(rule: str, size: int) -> Rejected:
+    return Rejected(Reason.RECORD_TOO_LARGE, rule, "RecordTooLarge",
+                    f"{size} bytes: more than the {MAX_RECORD_BYTES - HEADROOM} this processor "
+                    f"can take (its records may have at most {MAX_RECORD_BYTES})")  # fmt: skip
+
+
+def _without_payload(
+    key: bytes | None, value: bytes, headers: OutHeaders
+) -> tuple[bytes | None, bytes, OutHeaders]:
+    """The dead letter without its value, and without its key when that alone is too large
+    (see :mod:`stream_processors.record_size`)."""
+    omitted = f"{len(value)} value bytes"
+    small = [*headers, (deadletter.PAYLOAD_OMITTED, b"")]
+    if wire_size(key, b"", small) > MAX_RECORD_BYTES:
+        omitted += f", {len(key or b'')} key bytes"
+        key = None
+    return key, b"", [*headers, (deadletter.PAYLOAD_OMITTED, f"{omitted} omitted".encode())]
 
 
 def _replayed(headers: Headers) -> bool:

@@ -45,10 +45,13 @@ def _headers(
 
 
 def _matching(msg: Any, reason: str | None, result: DlqReplay) -> str | None:
-    """The raw topic to re-publish a dead letter to, when it has the wanted reason."""
+    """The raw topic to re-publish a dead letter to, when it has the wanted reason.
+
+    A dead letter written without its payload (too large to copy) has nothing to
+    re-feed: its original is the raw record its source headers name."""
     headers = _headers(msg.headers())
     got = headers.get(deadletter.REASON, "")
-    if reason is not None and got != reason:
+    if (reason is not None and got != reason) or deadletter.PAYLOAD_OMITTED in headers:
         return None
     target = headers.get(deadletter.SOURCE_TOPIC, "")
     result.by_reason[got] += 1

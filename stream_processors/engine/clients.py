@@ -16,6 +16,7 @@ from typing import Any
 
 from orion.kafka_config import KafkaConfig
 from stream_processors.configuration import ProcessorConfig
+from stream_processors.record_size import MAX_RECORD_BYTES
 
 __all__ = ["TRANSACTION_TIMEOUT_MS", "consumer_config", "producer_config", "reader_config"]
 
@@ -63,6 +64,9 @@ def producer_config(kafka: KafkaConfig, transactional_id: str) -> dict[str, Any]
         "queue.buffering.max.kbytes": 512 * 1024,
         "transaction.timeout.ms": TRANSACTION_TIMEOUT_MS,
         "message.timeout.ms": MESSAGE_TIMEOUT_MS,
+        # The processor checks what it writes against this before producing it
+        # (record_size.py): a refused record would abort every retry of its batch.
+        "message.max.bytes": MAX_RECORD_BYTES,
     }
 
 

@@ -79,7 +79,11 @@ def test_a_new_foreign_key_is_one_schema_edit(tmp_path: Path) -> None:
      (lambda s: s["fields"][-1].update({"orion.range": [5, 1]}),
       "orion.range must be [low, high]"),
      (lambda s: s["fields"][-1].update({"orion.range": ["a", 1]}),
-      "orion.range must be [low, high]")],
+      "orion.range must be [low, high]"),
+     (lambda s: s["fields"][-1].update({"orion.sum_of": ["sale_price", "-nope"]}),
+      "orion.sum_of must list fields"),
+     (lambda s: s["fields"][-1].update({"orion.sum_of": "sale_price"}),
+      "orion.sum_of must list fields")],
 )  # fmt: skip
 def test_a_wrong_attribute_names_the_file(tmp_path: Path, change: Any, message: str) -> None:
     root = tmp_path / "avro"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 import pytest
+from fastavro import parse_schema
 
 from orion.exceptions import CorruptRecordError, NotWireFormatError, SchemaError, UnknownSchemaError
 from orion.registry import Registry
@@ -66,3 +68,32 @@ def test_registry_refuses_a_change_that_is_not_backward_compatible(registry: Reg
         registry.register(subj, json.dumps(breaking))
     assert registry.check(subj, json.dumps(compatible))
     assert registry.register(subj, json.dumps(compatible)) != first
+
+
+class _OneSchema(Registry):
+    """A registry that knows one schema, id 1: the decoder's logic without a server."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._parsed = parse_schema(schema)
+
+    def parsed_schema(self, schema_id: int) -> object:
+        return self._parsed
+
+
+@pytest.mark.parametrize("ms", [-62_135_596_800_001, 253_402_300_800_000, 2**63 - 1, -(2**63)])
+def test_a_timestamp_beyond_datetime_is_a_corrupt_record_not_an_overflow(ms: int) -> None:
+    """Found by the fuzz test: valid Avro longs that datetime cannot hold raised
+    OverflowError, which stopped the processor on the record after every restart."""
+    schema = {"type": "record", "name": "E", "namespace": "orion.test", "fields": [
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}  # fmt: skip
+    data = AvroEncoder(1, schema)({"at": ms})
+    with pytest.raises(CorruptRecordError, match="beyond what its logical type holds"):
+        AvroDecoder(_OneSchema(schema))(data)
+
+
+def test_the_first_and_last_instants_datetime_holds_decode() -> None:
+    schema = {"type": "record", "name": "E", "namespace": "orion.test", "fields": [
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}  # fmt: skip
+    decode = AvroDecoder(_OneSchema(schema))
+    assert decode(AvroEncoder(1, schema)({"at": -62_135_596_800_000}))[1]["at"].year == 1
+    assert decode(AvroEncoder(1, schema)({"at": 253_402_300_799_999}))[1]["at"].year == 9999

@@ -63,6 +63,25 @@ def test_money_rejects(raw: str, reason: Reason) -> None:
     assert e.value.reason is reason
 
 
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [("9" * 40, Reason.IMPLAUSIBLE_AMOUNT), ("-" + "9" * 40, Reason.NEGATIVE_AMOUNT),
+     ("1" * 27 + ".5", Reason.IMPLAUSIBLE_AMOUNT)],
+)  # fmt: skip
+def test_money_with_more_digits_than_decimal_holds_is_rejected_not_raised(
+    raw: str, reason: Reason
+) -> None:
+    """Found by the fuzz test: quantize raised decimal.InvalidOperation past 26 digits."""
+    with pytest.raises(RuleViolation) as e:
+        parse_money("amount", raw, [])
+    assert e.value.reason is reason
+
+
+def test_the_largest_int_of_an_avro_int_is_clean() -> None:
+    clean, _ = all_rules()["iot.telemetry"].apply(_telemetry(odometer_km=str(2**31 - 1)))
+    assert clean["odometer_km"] == 2**31 - 1
+
+
 def test_money_ceiling_is_inclusive() -> None:
     assert parse_money("amount", "20000000.00", []) == Decimal("20000000.00")
 
@@ -148,6 +167,18 @@ def _telemetry(**over: object) -> dict[str, object]:
         ("engine_temp_c", "-80.0", Reason.OUT_OF_RANGE),
         ("engine_temp_c", "300.0", Reason.OUT_OF_RANGE),
         ("odometer_km", "lots", Reason.UNPARSEABLE_NUMBER),
+        # found by the fuzz test: these went clean
+        ("latitude", "nan", Reason.UNPARSEABLE_NUMBER),
+        ("longitude", "-inf", Reason.UNPARSEABLE_NUMBER),
+        ("latitude", "1e999", Reason.UNPARSEABLE_NUMBER),
+        ("odometer_km", str(2**31), Reason.OUT_OF_RANGE),  # an Avro int holds less
+        ("odometer_km", str(-(2**31) - 1), Reason.OUT_OF_RANGE),
+        ("latitude", "1e308", Reason.OUT_OF_RANGE),  # the warehouse's CHECKs, now orion.range
+        ("longitude", "-180.5", Reason.OUT_OF_RANGE),
+        ("odometer_km", "-1", Reason.OUT_OF_RANGE),
+        ("telemetry_id", "TEL\x001", Reason.GARBAGE_VALUE),
+        ("event_id", "e\x00", Reason.GARBAGE_VALUE),
+        ("error_codes", ["P0300", "\x00"], Reason.GARBAGE_VALUE),
     ],
 )
 def test_telemetry_ranges(field: str, value: object, reason: Reason) -> None:
@@ -175,3 +206,28 @@ def test_content_hash_ignores_event_id_and_produced_at_only() -> None:
     b = _telemetry(event_id="e2", produced_at=datetime(2025, 3, 8, tzinfo=UTC))
     assert content_hash(a) == content_hash(b)
     assert content_hash(a) != content_hash(_telemetry(speed_kmh="88.6"))
+
+
+def _sale(**over: object) -> dict[str, object]:
+    rec: dict[str, object] = {
+        "event_id": "e1", "event_type": "sale.recorded", "source_system": "ERP",
+        "event_time": datetime(2025, 3, 7, tzinfo=UTC),
+        "produced_at": datetime(2025, 3, 7, tzinfo=UTC), "sale_id": "SAL-1",
+        "sale_date": "2025-03-07", "customer_id": "C-1", "vin": _valid_vin(),
+        "dealer_id": "D-1", "sale_price": "100000.00", "discount_amount": "5000.00",
+        "final_price": "95000.00", "sale_channel": "ONLINE", "sale_status": "COMPLETED",
+        "payment_method": "EFT",
+    }  # fmt: skip
+    rec.update(over)
+    return rec
+
+
+def test_a_total_that_is_not_the_sum_of_its_parts_is_inconsistent() -> None:
+    """Found by the fuzz test: a repaired price ("R 1 234,50") beside an unchanged total
+    went clean and failed the warehouse's CHECK (final_price = sale_price - discount)."""
+    rules = all_rules()["erp.sales"]
+    clean, _ = rules.apply(_sale(final_price="R 95 000,00"))
+    assert clean["final_price"] == Decimal("95000.00")
+    with pytest.raises(RuleViolation) as e:
+        rules.apply(_sale(final_price="95000.01"))
+    assert e.value.reason is Reason.INCONSISTENT_VALUES and e.value.rule == "sum.final_price"

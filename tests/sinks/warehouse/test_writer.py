@@ -220,3 +220,22 @@ def test_a_record_that_violates_a_constraint_is_rejected_and_the_rest_loads(
     )
     assert (offset, reason) == (1, "CheckViolation")
     assert rows(warehouse_db, "SELECT next_offset FROM metadata.sink_offsets") == [(2,)]
+
+
+def test_telemetry_far_apart_creates_the_partitions_of_its_months_only(
+    writer: WarehouseWriter, warehouse_db: str
+) -> None:
+    """Found by the fuzz test: one reading dated 9999 beside one of 2025 had the load create
+    every monthly partition between them (~95,000) in one transaction, a stall."""
+    late = dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC)
+    first = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+    readings = [
+        sample("iot.telemetry", telemetry_id=f"TEL-FAR-{i}", event_time=at, event_id=f"e-{i}")
+        for i, at in enumerate((T0, late, first))
+    ]
+    writer.write(batch(*(("iot.telemetry", r) for r in readings)))
+    [(n,)] = rows(warehouse_db, "SELECT count(*) FROM warehouse.fact_telemetry")
+    assert n == 3
+    partitions = rows(warehouse_db, "SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                                    "'warehouse.fact_telemetry'::regclass")  # fmt: skip
+    assert partitions[0][0] <= 6  # each month and the next one

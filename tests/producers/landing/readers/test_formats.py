@@ -64,6 +64,9 @@ def test_csv_with_a_quote_never_closed_is_rejected_with_its_line() -> None:
         ("x.json", b"[1, 2", "MALFORMED_JSON"),
         ("x.xlsx", b"PK\x03\x04 truncated", "MALFORMED_XLSX"),
         ("x.xlsx", b"a,b\n1,2\n", "MALFORMED_XLSX"),
+        # found by the fuzz test: these raised RecursionError / ValueError out of the pass
+        ("x.json", b"[" * 100_000 + b"]" * 100_000, "MALFORMED_JSON"),
+        ("x.json", b'[{"a": 1' + b"0" * 5_000 + b"}]", "MALFORMED_JSON"),
     ],
 )
 def test_files_that_cannot_be_read_are_rejected_with_a_reason(
@@ -87,6 +90,14 @@ def test_json_array_and_lines_take_the_union_of_keys() -> None:
     assert [type(r).__name__ for r in got] == ["SourceRow", "BadRow", "SourceRow"]
     bad = got[1]
     assert isinstance(bad, BadRow) and bad.line == 3 and "not JSON" in bad.reason
+
+
+def test_json_lines_nested_too_deep_or_with_a_huge_int_are_bad_rows() -> None:
+    data = b'{"a": 1}\n' + b'{"a":' * 50_000 + b"1" + b"}" * 50_000 + b'\n{"a": 1' + b"0" * 5_000
+    headers, got = rows("x.jsonl", data + b'}\n{"a": 2}\n')
+    assert headers == ("a",)
+    assert [type(r).__name__ for r in got] == ["SourceRow", "BadRow", "BadRow", "SourceRow"]
+    assert "nested deeper" in str(got[1]) and "4300 digits" in str(got[2])
 
 
 def _xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
