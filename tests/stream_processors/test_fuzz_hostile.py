@@ -84,7 +84,7 @@ def _produce(
     settings: OrionSettings, prefix: str, records: list[tuple[str, bytes | None, bytes | None]]
 ) -> dict[Coordinates, str]:
     """Produce them; the raw coordinates of each, with its stem."""
-    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "enable.idempotence": True,
+    producer = Producer({**settings.kafka_client_config(), "enable.idempotence": True,
                          "message.max.bytes": BROKER_LIMIT, "linger.ms": 5})  # fmt: skip
     sent: dict[Coordinates, str] = {}
     failures: list[KafkaError] = []
