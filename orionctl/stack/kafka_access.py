@@ -22,7 +22,6 @@ that run services under their own principals grant theirs first
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from orion.exceptions import StackError
+from orionctl.stack import secrets as stack_secrets
 from orionctl.stack.config import StackConfig
 
 __all__ = [
@@ -131,7 +131,7 @@ PRINCIPALS: tuple[str, ...] = (ADMIN, OPERATOR, *SERVICES)
 
 
 def secrets_dir(cfg: StackConfig) -> Path:
-    return cfg.dir / "secrets" / "kafka"
+    return stack_secrets.secrets_dir(cfg.dir, "kafka")
 
 
 def password(cfg: StackConfig, principal: str) -> str:
@@ -150,17 +150,7 @@ def password(cfg: StackConfig, principal: str) -> str:
 
 def ensure_passwords(cfg: StackConfig) -> dict[str, str]:
     """Every principal's password, made (random, 0600) where missing."""
-    directory = secrets_dir(cfg)
-    directory.mkdir(parents=True, exist_ok=True)
-    directory.chmod(0o700)
-    out = {}
-    for principal in PRINCIPALS:
-        path = directory / principal
-        if not path.is_file():
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(24) + "\n", encoding="ascii")
-        out[principal] = password(cfg, principal)
-    return out
+    return {p: stack_secrets.read_or_create(cfg.dir, "kafka", p) for p in PRINCIPALS}
 
 
 def bindings(topic_prefix: str, *, app_id: str = PROCESSOR_APP_ID) -> list[AclBinding]:

@@ -1,4 +1,4 @@
-"""The local stack's generated secrets: one random password per database role.
+"""The local stack's generated secrets: one random password per database role or Kafka principal.
 
 ``orion stack up`` makes each password once and keeps it in
 ``$ORION_STACK_DIR/secrets/<service>/<name>`` (directory 0700, file 0600),
