@@ -9,7 +9,6 @@ from rich.table import Table
 
 from orion.catalog import LAYERS, entities, load_schema, load_schema_text, subject
 from orion.exceptions import SchemaError
-from orion.registry import Registry
 from orion.settings import load_settings
 from orion.topics import create_topics, topic_specs
 from orionctl.cli.console import out
@@ -52,6 +51,8 @@ def _schema_files(prefix: str) -> list[tuple[str, str]]:
 @schemas_app.command("register")
 def schemas_register() -> None:
     """Register every schema; refuse a change that is not BACKWARD compatible."""
+    from orion.registry import Registry  # here: the registry client is a second of imports
+
     settings = load_settings()
     with Registry.of(settings) as registry:
         for topic, text in _schema_files(settings.topic_prefix):
@@ -61,6 +62,8 @@ def schemas_register() -> None:
 @schemas_app.command("check")
 def schemas_check() -> None:
     """Check every schema file, and its compatibility with the registry, without registering."""
+    from orion.registry import Registry
+
     settings = load_settings()
     bad = []
     with Registry.of(settings) as registry:
