@@ -37,6 +37,12 @@ class StackConfig(BaseSettings):
     postgres_port: Port = 15432
     s3_port: Port = 17070
     prometheus_port: Port = 19090
+    # Airflow (only with `orion stack up --with airflow`): the api-server, the
+    # scheduler's health endpoint, and the exporter of the DAGs' last successes.
+    airflow_api_port: Port = 18280
+    airflow_scheduler_port: Port = 18281
+    airflow_exporter_port: Port = 18282
+    airflow_db: str = "airflow"
     kafka_heap: str = "1g"
     registry_heap: str = "384m"
     postgres_user: str = "orion"
@@ -69,6 +75,11 @@ class StackConfig(BaseSettings):
 
     def pid_file(self, component: str) -> Path:
         return self.dir / "run" / f"{component}.pid"
+
+    @property
+    def extras_file(self) -> Path:
+        """Optional components the last ``orion stack up --with ...`` enabled."""
+        return self.dir / "extras"
 
     @property
     def env_file(self) -> Path:
