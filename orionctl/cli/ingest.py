@@ -125,7 +125,7 @@ def check(
         str | None, typer.Option(help="bucket of the landing zone (default ORION_S3_BUCKET)")
     ] = None,
 ) -> None:
-    """Exit 1 unless every KEY has moved from landing/ to processed/ or rejected/ (since yesterday)."""
+    """Exit 1 unless every KEY moved from landing/ to processed/ or rejected/ (since yesterday)."""
     zone = _zone(bucket)
     today = dt.datetime.now(dt.UTC).date()
     days = (today, today - dt.timedelta(days=1))

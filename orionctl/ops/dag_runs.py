@@ -21,6 +21,12 @@ import psycopg2
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from orion.exceptions import OrionError
+
+# Imported here, not in collect(): importing it registers the warehouse's metrics,
+# which would deadlock under the registry's lock during a scrape.
+from sinks.warehouse.db import connect
+
 log = logging.getLogger("orion.dags")
 
 
@@ -33,8 +39,6 @@ class DagSuccess:
 
 def record_success(dsn: str, dag_id: str, logical_date: dt.datetime) -> DagSuccess:
     """Upsert the DAG's last success (now), for ``logical_date``."""
-    from sinks.warehouse.db import connect
-
     conn = connect(dsn, application="orion-dags")
     try:
         with conn.cursor() as cur:
@@ -55,8 +59,6 @@ def record_success(dsn: str, dag_id: str, logical_date: dt.datetime) -> DagSucce
 
 
 def last_successes(dsn: str) -> list[DagSuccess]:
-    from sinks.warehouse.db import connect
-
     conn = connect(dsn, application="orion-dags", timeout_s=5)
     try:
         with conn.cursor() as cur:
@@ -79,9 +81,11 @@ class DagSuccessCollector(Collector):
         self._rows: list[DagSuccess] = []
         self._ok = False
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        from orion.exceptions import OrionError
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        """The families without reading the table (registration must not need the database)."""
+        yield from self._families([])
 
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         if time.monotonic() - self._at > self.cache_s:
             try:
                 self._rows, self._ok = last_successes(self.dsn), True
@@ -89,16 +93,20 @@ class DagSuccessCollector(Collector):
                 log.warning("DAG successes not read", extra={"error": str(e)})
                 self._ok = False
             self._at = time.monotonic()
+        yield from self._families(self._rows, ok=self._ok)
+
+    @staticmethod
+    def _families(rows: list[DagSuccess], ok: bool = False) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily(
             "orion_dag_last_success_timestamp_seconds",
             "When the DAG's last successful run finished (Unix time)",
             labels=["dag"],
         )
-        for r in self._rows:
+        for r in rows:
             gauge.add_metric([r.dag_id], r.succeeded_at.timestamp())
         yield gauge
         up = GaugeMetricFamily(
             "orion_dag_exporter_up", "1 when the last read of metadata.dag_success worked"
         )
-        up.add_metric([], 1.0 if self._ok else 0.0)
+        up.add_metric([], 1.0 if ok else 0.0)
         yield up

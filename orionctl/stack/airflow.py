@@ -32,6 +32,7 @@ from orionctl.stack.component import Component
 from orionctl.stack.config import StackConfig
 from orionctl.stack.install import cached_install, run_step
 from orionctl.stack.postgres import Postgres
+from orionctl.stack.process import ManagedProcess
 
 AIRFLOW_VERSION = "3.3.2"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +41,8 @@ DAGS_FOLDER = REPO_ROOT / "deploy" / "airflow" / "dags"
 #: Shared by the api-server (which signs task tokens) and the scheduler; loopback only.
 JWT_SECRET = "orion-local-airflow-jwt"  # noqa: S105 - loopback-only development stack
 MIGRATE_TIMEOUT_S = 600
+#: The environment variable that identifies an Airflow process of this stack.
+MARKER_VARIABLE = "ORION_STACK_SERVICE"
 
 
 def lock_digest() -> str:
@@ -90,6 +93,8 @@ def airflow_environment(cfg: StackConfig) -> dict[str, str]:
         {
             "AIRFLOW_HOME": str(cfg.data_dir("airflow")),
             "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            # The DAGs' shared module (deploy/airflow/dags/orion_dags/) imports by name.
+            "PYTHONPATH": str(DAGS_FOLDER),
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__PARALLELISM": "4",
@@ -177,8 +182,21 @@ class AirflowService(Component):
 
     @cached_property
     def home(self) -> Path:
-        # One AIRFLOW_HOME for every Airflow process; the marker in each command line.
+        # One AIRFLOW_HOME for every Airflow process.
         return self.cfg.data_dir("airflow")
+
+    @property
+    def process(self) -> ManagedProcess:
+        # Airflow rewrites its command line (setproctitle), so the marker that tells
+        # our process from a stranger is a variable of its environment, which
+        # SPT_NOENV keeps setproctitle from overwriting.
+        return ManagedProcess(
+            name=self.name,
+            pid_file=self.cfg.pid_file(self.name),
+            log_file=self.cfg.log_file(self.name),
+            marker=f"{MARKER_VARIABLE}={self.home}/{self.name} ",
+            marker_in_environ=True,
+        )
 
     def install(self) -> None:
         install_airflow(self.cfg)
@@ -187,15 +205,13 @@ class AirflowService(Component):
         migrate_metadata(self.cfg)
 
     def environment(self) -> dict[str, str] | None:
-        return airflow_environment(self.cfg)
+        env = airflow_environment(self.cfg)
+        env[MARKER_VARIABLE] = f"{self.home}/{self.name}"
+        env["SPT_NOENV"] = "1"
+        return env
 
     def argv(self) -> list[str]:
-        # The home path is the process marker: ``--pid`` is a harmless place to carry it.
-        return [*airflow_command(self.cfg, self.command), "--pid", str(self.pid_path)]
-
-    @property
-    def pid_path(self) -> Path:
-        return self.home / f"{self.command}.pid"
+        return airflow_command(self.cfg, self.command)
 
     def ports(self) -> list[int]:
         return []

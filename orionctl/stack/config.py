@@ -40,8 +40,8 @@ class StackConfig(BaseSettings):
     # Airflow (only with `orion stack up --with airflow`): the api-server, the
     # scheduler's health endpoint, and the exporter of the DAGs' last successes.
     airflow_api_port: Port = 18280
-    airflow_scheduler_port: Port = 18281
-    airflow_exporter_port: Port = 18282
+    airflow_scheduler_port: Port = 18284
+    airflow_exporter_port: Port = 18285
     airflow_db: str = "airflow"
     kafka_heap: str = "1g"
     registry_heap: str = "384m"
