@@ -47,8 +47,8 @@ def vacuum_analyze(conn: Connection) -> list[str]:
     VACUUM cannot run inside a transaction, so the connection is switched to
     autocommit for the duration.
     """
-    conn.rollback()
     tables = _churned_tables(conn)
+    conn.rollback()
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
