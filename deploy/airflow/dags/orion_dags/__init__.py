@@ -27,14 +27,15 @@ from airflow.exceptions import AirflowException
 
 log = logging.getLogger("orion.dags")
 
-RUNBOOK = "docs/runbook.md#oriondagnotsucceeding"
+RUNBOOK = "docs/runbook.md#orionmaintenancedagnotsucceeding"
 
 
 def orion_bin() -> str:
     found = os.environ.get("ORION_BIN") or shutil.which("orion")
     if not found:
         raise AirflowException(
-            "the project's `orion` command is not found: set ORION_BIN to <checkout>/.venv/bin/orion"
+            "the project's `orion` command is not found: "
+            "set ORION_BIN to <checkout>/.venv/bin/orion"
         )
     return found
 
@@ -43,7 +44,7 @@ def orion(*args: str, timeout_s: float = 1800) -> str:
     """Run ``orion ARGS``; its output goes to the task log; a failure raises with its tail."""
     argv = [orion_bin(), *args]
     log.info("running %s", " ".join(argv))
-    proc = subprocess.run(  # noqa: S603 - our own command, arguments from the DAG
+    proc = subprocess.run(
         argv,
         capture_output=True,
         text=True,
@@ -67,11 +68,14 @@ def failure_log() -> Path:
 def on_failure(context: Any) -> None:
     """Log one line saying what failed and where to look (task log, runbook)."""
     ti = context["ti"]
+    logs = os.environ.get("AIRFLOW__LOGGING__BASE_LOG_FOLDER", "$AIRFLOW_HOME/logs")
+    error = context.get("exception")
+    first = str(error).splitlines()[0] if error else "?"
     line = (
         f"ORION DAG FAILURE dag={ti.dag_id} task={ti.task_id} "
         f"logical_date={context.get('logical_date')} try={ti.try_number}: "
-        f"see the task log (Airflow UI, or {os.environ.get('AIRFLOW__LOGGING__BASE_LOG_FOLDER', '$AIRFLOW_HOME/logs')}"
-        f"/dag_id={ti.dag_id}/) and {RUNBOOK}; error: {str(context.get('exception')).splitlines()[0] if context.get('exception') else '?'}"
+        f"see the task log (Airflow UI, or {logs}/dag_id={ti.dag_id}/) and {RUNBOOK}; "
+        f"error: {first}"
     )
     log.error("%s", line)
     path = failure_log()
