@@ -343,14 +343,3 @@ def airflow_components(cfg: StackConfig) -> list[Component]:
         AirflowDagProcessor(cfg),
         DagExporter(cfg),
     ]
-
-
-def run_airflow(cfg: StackConfig, *args: str) -> None:
-    """Run one ``airflow`` CLI command against the stack's Airflow (tests, operators)."""
-    run_step(
-        "airflow",
-        airflow_command(cfg, *args),
-        cwd=cfg.data_dir("airflow"),
-        env=airflow_environment(cfg),
-        fix=f"see {cfg.dir / 'logs'}",
-    )
