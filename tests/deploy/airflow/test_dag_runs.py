@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -246,20 +245,20 @@ def test_landing_ingest_senses_ingests_and_every_file_is_decided(
     s3_client: Any,
     topic_prefix: str,
 ) -> None:
-    import subprocess
-    import sys
+    from typer.testing import CliRunner
+
+    from orionctl.cli.main import app
 
     bucket = s3_bucket()
-    env = {**os.environ, "ORION_S3_BUCKET": bucket, "ORION_TOPIC_PREFIX": topic_prefix}
-    orion = [sys.executable, "-m", "orionctl"]
+    env = {"ORION_S3_BUCKET": bucket, "ORION_TOPIC_PREFIX": topic_prefix}
     steps = (
         ["topics", "create"],
         ["schemas", "register"],
         ["produce", "--to-files", f"s3://{bucket}", "--events", "300", "--seed", "7"],
     )
-    for args in steps:
-        done = subprocess.run([*orion, *args], env=env, capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr[-2000:]
+    for args in steps:  # in this process: three interpreter start-ups fewer
+        done = CliRunner().invoke(app, args, env=env)
+        assert done.exit_code == 0, (args, done.output[-2000:], done.exception)
     landed = keys(s3_client, bucket, "landing/")
     assert landed
 
