@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint check bench stack-up stack-down deps venv clean
+.PHONY: demo test test-airflow lint check bench stack-up stack-down deps venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +35,13 @@ test: deps
 	$(BIN)/orion stack up
 	promtool check rules deploy/prometheus/rules/*.yml
 	promtool test rules deploy/prometheus/tests/*.yml
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not airflow"
+
+# The DAGs against the stack's Airflow: the first run installs Airflow into its
+# own venv in the download cache (about 3 minutes), later runs reuse it.
+test-airflow: deps
+	$(BIN)/orion stack up --with airflow
+	$(BIN)/pytest -m airflow tests/deploy/airflow
 
 # Static checks only: lint needs no running service.
 lint: venv

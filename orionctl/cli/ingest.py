@@ -7,6 +7,8 @@ import time.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -20,6 +22,7 @@ from orionctl.cli.service import service, stop_on_signals
 
 if TYPE_CHECKING:
     from producers.landing.ingester import PassResult
+    from producers.landing.zone import LandingZone
 
 ingest_app = typer.Typer(help="Ingest what systems export as files.", no_args_is_help=True)
 
@@ -86,6 +89,57 @@ def ingest_files(
             ingester.watch(on_pass)
         finally:
             ingester.close()
+
+
+def _zone(bucket: str | None) -> LandingZone:
+    from orion.s3 import client
+    from producers.landing.zone import LandingZone
+
+    settings = load_settings()
+    zone = LandingZone(client(settings, timeout_s=30), bucket or settings.s3_bucket)
+    zone.check()
+    return zone
+
+
+@ingest_app.command("pending")
+def pending(
+    bucket: Annotated[
+        str | None, typer.Option(help="bucket of the landing zone (default ORION_S3_BUCKET)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON list of keys")] = False,
+) -> None:
+    """List the files waiting under landing/ (what a scheduler's sensor waits for)."""
+    keys = [o.key for o in _zone(bucket).pending()]
+    if as_json:
+        typer.echo(json.dumps(keys))
+        return
+    for key in keys:
+        out.print(key, highlight=False)
+    out.print(f"{len(keys)} file(s) pending")
+
+
+@ingest_app.command("check")
+def check(
+    keys: Annotated[list[str], typer.Argument(help="landing/ keys an ingest pass was given")],
+    bucket: Annotated[
+        str | None, typer.Option(help="bucket of the landing zone (default ORION_S3_BUCKET)")
+    ] = None,
+) -> None:
+    """Exit 1 unless every KEY moved from landing/ to processed/ or rejected/ (since yesterday)."""
+    zone = _zone(bucket)
+    today = dt.datetime.now(dt.UTC).date()
+    days = (today, today - dt.timedelta(days=1))
+    missing = []
+    for key in keys:
+        target = zone.where_decided(key, days)
+        if target is None:
+            missing.append(key)
+        else:
+            out.print(f"{key} -> {target}", highlight=False)
+    if missing:
+        out.print(f"{len(missing)} file(s) not decided: {', '.join(missing)}", highlight=False)
+        raise typer.Exit(1)
+    out.print(f"all {len(keys)} file(s) decided")
 
 
 def _summary(result: PassResult) -> None:

@@ -12,8 +12,9 @@ import sys
 import typer
 
 from orion.exceptions import OrionError
-from orionctl.cli import admin, dq, s3sink, silver, stack, warehouse
+from orionctl.cli import admin, dq, s3sink, silver, stack, upkeep, warehouse
 from orionctl.cli.console import err
+from orionctl.cli.dags import dags_app
 from orionctl.cli.demo import demo
 from orionctl.cli.ingest import ingest_app
 from orionctl.cli.lineage import lineage
@@ -38,6 +39,11 @@ app.add_typer(s3sink.sink_app, name="sink")
 app.command("archive")(s3sink.archive)
 replay_app.command("archive")(s3sink.replay_archive)
 app.add_typer(warehouse.warehouse_app, name="warehouse")
+warehouse.warehouse_app.add_typer(upkeep.partitions_app, name="partitions")
+warehouse.warehouse_app.command("vacuum")(upkeep.vacuum)
+warehouse.warehouse_app.command("check-scd2")(upkeep.check_scd2)
+warehouse.warehouse_app.command("verify")(upkeep.verify)
+app.add_typer(dags_app, name="dags")
 s3sink.sink_app.command("warehouse")(warehouse.sink_warehouse)
 s3sink.sink_app.command("silver")(silver.sink_silver)
 s3sink.sink_app.command("dq")(dq.sink_dq)

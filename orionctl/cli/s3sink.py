@@ -134,6 +134,24 @@ def archive(
         str | None, typer.Option(help="comma-separated topics (default: all)")
     ] = None,
     max_mib: Annotated[float, typer.Option(min=1.0, help="target size of archive objects")] = 256.0,
+    before: Annotated[
+        str | None,
+        typer.Option(
+            help="compact days before this date, YYYY-MM-DD, instead of --older-than "
+            "(a scheduler's logical date minus the retention: the same run does the same days)"
+        ),
+    ] = None,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="then check every archived day in [--since, cutoff) against its manifest "
+            "and bronze; exit 1 on a problem",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="with --verify: first day, YYYY-MM-DD (default cutoff - 7d)")
+    ] = None,
 ) -> None:
     """Compact old bronze days into large archive objects and a manifest (dry run by default)."""
     from sinks.archive import ArchiveOptions, compact, plan_compaction
@@ -141,7 +159,11 @@ def archive(
     from sinks.s3 import metrics as bronze_metrics
 
     settings = load_settings()
-    cutoff = dt.datetime.now(dt.UTC).date() - parse_timedelta(older_than)
+    cutoff = (
+        parse_date(before, "--before")
+        if before
+        else dt.datetime.now(dt.UTC).date() - parse_timedelta(older_than)
+    )
     storage = S3Storage(
         s3_client(settings, timeout_s=60), settings.s3_bucket, counters=bronze_metrics.STORAGE
     )
@@ -163,6 +185,8 @@ def archive(
         out.print(table)
         if not execute:
             out.print(f"dry run: {len(plan)} partition-day(s) to compact; add --execute to apply")
+            if verify:
+                _verify(storage, parse_date(since, "--since") if since else None, cutoff)
             return
         progress = _progress("archiving")
         with progress:
@@ -173,13 +197,38 @@ def archive(
                     compact(storage, day, ArchiveOptions(max_bytes=int(max_mib * 2**20)))
                 )
                 progress.advance(task)
+        records = sum(r.records for r in results)
+        out.print(
+            f"archived {records} records from {sum(r.deleted for r in results)} bronze objects "
+            f"into {sum(r.archive_objects for r in results)} archive objects"
+        )
+        if verify:
+            _verify(storage, parse_date(since, "--since") if since else None, cutoff)
     finally:
         storage.close()
-    records = sum(r.records for r in results)
+
+
+def _verify(storage: Any, first: dt.date | None, cutoff: dt.date) -> None:
+    """Print each archived day's check; exit 1 when any has a problem."""
+    from sinks.archive.verify import verify_archive
+
+    start = first or cutoff - dt.timedelta(days=7)
+    days = verify_archive(storage, start, cutoff)
+    table = Table(title=f"archived days {start.isoformat()} .. {cutoff.isoformat()} (excl.)")
+    for col in ("topic", "date", "objects", "records", "problems"):
+        table.add_column(col)
+    for d in days:
+        table.add_row(
+            d.topic, d.date.isoformat(), str(d.objects), str(d.records), "; ".join(d.problems)
+        )
+    out.print(table)
+    bad = [d for d in days if d.problems]
     out.print(
-        f"archived {records} records from {sum(r.deleted for r in results)} bronze objects "
-        f"into {sum(r.archive_objects for r in results)} archive objects"
+        f"verified {len(days)} archived day(s), {sum(d.records for d in days)} records: "
+        + (f"{len(bad)} with problems" if bad else "manifests match")
     )
+    if bad:
+        raise typer.Exit(1)
 
 
 def replay_archive(

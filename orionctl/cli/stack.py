@@ -38,10 +38,23 @@ def _print_status(rows: list[manager.ComponentStatus]) -> None:
 
 
 @app.command()
-def up() -> None:
+def up(
+    with_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--with",
+            help="also start an optional component: airflow (api-server, scheduler, "
+            "dag-processor, DAG exporter); remembered until `down --purge`",
+        ),
+    ] = None,
+) -> None:
     """Install on first use, start what is down, wait until healthy, write the endpoints file."""
     cfg = load_stack_config()
-    rows = manager.up(cfg, report=lambda msg: err.print(f"[dim]stack:[/] {msg}"))
+    rows = manager.up(
+        cfg,
+        report=lambda msg: err.print(f"[dim]stack:[/] {msg}"),
+        with_extras=tuple(with_ or ()),
+    )
     _print_status(rows)
     out.print(f"endpoints written to {cfg.env_file}")
 
@@ -87,7 +100,13 @@ def status(
 
 @app.command()
 def logs(
-    service: Annotated[str, typer.Argument(help="kafka, registry, postgres, s3 or prometheus")],
+    service: Annotated[
+        str,
+        typer.Argument(
+            help="kafka, registry, postgres, s3, prometheus, airflow-api-server, "
+            "airflow-scheduler, airflow-dag-processor or dag-exporter"
+        ),
+    ],
     lines: Annotated[int, typer.Option("-n", "--lines", min=1)] = 50,
 ) -> None:
     """Print the last lines of one service's log."""

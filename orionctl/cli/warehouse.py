@@ -67,11 +67,27 @@ def status() -> None:
 
 @warehouse_app.command("backup")
 def backup(
-    path: Annotated[Path, typer.Argument(help="file to write (pg_dump custom format)")],
+    path: Annotated[
+        Path | None, typer.Argument(help="file to write (pg_dump custom format)")
+    ] = None,
+    to_s3: Annotated[
+        str | None,
+        typer.Option(
+            help="s3://bucket/key instead of a file, with the tables' checksums beside it "
+            "(s3:/// = ORION_S3_BUCKET); `orion warehouse verify` checks it"
+        ),
+    ] = None,
 ) -> None:
-    """Dump the warehouse database to PATH."""
+    """Dump the warehouse database to PATH, or to S3 with checksums (--to-s3)."""
+    from orionctl.cli.upkeep import backup_s3
     from sinks.warehouse.backup import backup as dump
 
+    if (path is None) == (to_s3 is None):
+        raise typer.BadParameter("give PATH or --to-s3, one of them", param_hint="PATH")
+    if to_s3 is not None:
+        backup_s3(to_s3)
+        return
+    assert path is not None
     written = dump(load_settings().database_dsn, path)
     out.print(f"backup written to {written} ({written.stat().st_size} bytes)")
 
@@ -174,6 +190,12 @@ def report(
         Path | None,
         typer.Option("--output", help="write json, csv or html to this file, not stdout"),
     ] = None,
+    to_s3: Annotated[
+        str | None,
+        typer.Option(
+            help="write json, csv or html to this s3://bucket/key (s3:/// = ORION_S3_BUCKET)"
+        ),
+    ] = None,
     database: Annotated[
         str | None,
         typer.Option(
@@ -195,8 +217,10 @@ def report(
     from sinks.warehouse.migrations import require_current
     from sinks.warehouse.report import answer, find, questions
 
-    if path is not None and output is Format.table:
+    if (path is not None or to_s3 is not None) and output is Format.table:
         raise typer.BadParameter("--output needs --format json, csv or html", param_hint="--output")
+    if path is not None and to_s3 is not None:
+        raise typer.BadParameter("--output or --to-s3, not both", param_hint="--to-s3")
     if question and output is Format.html:
         raise typer.BadParameter("the html page holds every question", param_hint="--question")
     settings = load_settings()
@@ -210,7 +234,7 @@ def report(
             raise _with_demo_hint(conn, e) if database is None else e from None
         if output is Format.html and not list_only:
             text = _html(conn, settings, limit, describe(dsn), dead_letters)
-            _emit(text, path)
+            _emit(text, path, to_s3, settings)
             return
         chosen = [find(conn, question)] if question else questions(conn)
         if list_only:
@@ -228,7 +252,7 @@ def report(
             }
             for a in answers
         }
-        _emit(json.dumps(doc, indent=2) + "\n", path)
+        _emit(json.dumps(doc, indent=2) + "\n", path, to_s3, settings)
     elif output is Format.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -236,7 +260,7 @@ def report(
             writer.writerow([f"# {a.question.name}: {a.question.title}"])
             writer.writerow(a.columns)
             writer.writerows([[_plain(v) for v in r] for r in a.rows])
-        _emit(buffer.getvalue(), path)
+        _emit(buffer.getvalue(), path, to_s3, settings)
     else:
         for a in answers:
             table = Table(title=f"{a.question.title} [dim]({a.question.name})[/]")
@@ -271,7 +295,20 @@ def _with_demo_hint(conn: Connection, error: MigrationError) -> MigrationError:
     )
 
 
-def _emit(text: str, path: Path | None) -> None:
+def _emit(
+    text: str, path: Path | None, to_s3: str | None = None, settings: OrionSettings | None = None
+) -> None:
+    if to_s3 is not None and settings is not None:
+        from orionctl.cli.upkeep import parse_s3_url, storage_for
+
+        bucket, key = parse_s3_url(to_s3, "--to-s3", settings.s3_bucket)
+        storage = storage_for(settings, bucket)
+        try:
+            storage.put(key, text.encode("utf-8"))
+        finally:
+            storage.close()
+        out.print(f"report written to s3://{bucket}/{key}", highlight=False)
+        return
     if path is None:
         sys.stdout.write(text)
         return

@@ -41,6 +41,12 @@ class StackConfig(BaseSettings):
     kafka_security: Literal["sasl_ssl", "plaintext"] = "sasl_ssl"
     #: A second listener, SASL_PLAINTEXT (same principals and ACLs, no TLS), for the TLS benchmark.
     kafka_bench_port: Port | None = None
+    # Airflow (only with `orion stack up --with airflow`): the api-server, the
+    # scheduler's health endpoint, and the exporter of the DAGs' last successes.
+    airflow_api_port: Port = 18280
+    airflow_scheduler_port: Port = 18284
+    airflow_exporter_port: Port = 18285
+    airflow_db: str = "airflow"
     kafka_heap: str = "1g"
     registry_heap: str = "384m"
     postgres_user: str = "orion"
@@ -73,6 +79,11 @@ class StackConfig(BaseSettings):
 
     def pid_file(self, component: str) -> Path:
         return self.dir / "run" / f"{component}.pid"
+
+    @property
+    def extras_file(self) -> Path:
+        """Optional components the last ``orion stack up --with ...`` enabled."""
+        return self.dir / "extras"
 
     @property
     def env_file(self) -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from orion.exceptions import StackError, StackTimeoutError
 from orion.settings import ENDPOINT_VARIABLES
+from orionctl.stack.airflow import airflow_components
 from orionctl.stack.component import Component
 from orionctl.stack.config import StackConfig
 from orionctl.stack.kafka import Kafka
@@ -33,17 +34,43 @@ def _silent(_: str) -> None:
     return None
 
 
-def components(cfg: StackConfig) -> list[Component]:
-    """Every component, in start order (a component's ``requires`` come first)."""
-    return [Postgres(cfg), Registry(cfg), Kafka(cfg), S3Store(cfg), Prometheus(cfg)]
+#: Optional groups of components, enabled with ``orion stack up --with NAME``.
+EXTRAS: dict[str, Callable[[StackConfig], list[Component]]] = {"airflow": airflow_components}
+
+
+def enabled_extras(cfg: StackConfig) -> tuple[str, ...]:
+    """The extras the last ``up --with`` enabled (remembered so status and down know them)."""
+    try:
+        names = cfg.extras_file.read_text().split()
+    except FileNotFoundError:
+        return ()
+    return tuple(n for n in names if n in EXTRAS)
+
+
+def components(cfg: StackConfig, extras: tuple[str, ...] | None = None) -> list[Component]:
+    """Every component, in start order (a component's ``requires`` come first).
+
+    ``extras`` None means those the stack has enabled (see :func:`enabled_extras`).
+    """
+    chosen = enabled_extras(cfg) if extras is None else extras
+    comps: list[Component] = [
+        Postgres(cfg),
+        Registry(cfg),
+        Kafka(cfg),
+        S3Store(cfg),
+        Prometheus(cfg),
+    ]
+    for name in chosen:
+        comps += EXTRAS[name](cfg)
+    return comps
 
 
 def component_names() -> list[str]:
-    return [c.name for c in components(StackConfig())]
+    return [c.name for c in components(StackConfig(), tuple(EXTRAS))]
 
 
 def _by_name(cfg: StackConfig, name: str) -> Component:
-    for c in components(cfg):
+    for c in components(cfg, tuple(EXTRAS)):
         if c.name == name:
             return c
     raise StackError(name, "no such component", fix=f"use one of: {', '.join(component_names())}")
@@ -151,9 +178,20 @@ def _wait_healthy(comp: Component, timeout_s: float) -> None:
         )
 
 
-def up(cfg: StackConfig, report: Reporter = _silent) -> list[ComponentStatus]:
-    """Start whatever is not running, wait until all are healthy, write the endpoints file."""
-    comps = components(cfg)
+def up(
+    cfg: StackConfig, report: Reporter = _silent, with_extras: tuple[str, ...] = ()
+) -> list[ComponentStatus]:
+    """Start whatever is not running, wait until all are healthy, write the endpoints file.
+
+    ``with_extras`` adds optional components (``airflow``) to those already enabled.
+    """
+    unknown = [e for e in with_extras if e not in EXTRAS]
+    if unknown:
+        raise StackError(
+            ",".join(unknown), "no such optional component", fix=f"use one of: {', '.join(EXTRAS)}"
+        )
+    extras = tuple(dict.fromkeys((*enabled_extras(cfg), *with_extras)))
+    comps = components(cfg, extras)
     install_all(comps, report)
     started: set[str] = set()
     # Components without requirements start together; dependants after theirs are healthy.
@@ -171,6 +209,7 @@ def up(cfg: StackConfig, report: Reporter = _silent) -> list[ComponentStatus]:
             started.add(comp.name)
             pending.remove(comp)
     write_env_file(cfg)
+    cfg.extras_file.write_text("".join(f"{e}\n" for e in extras))
     return status(cfg)
 
 
@@ -193,13 +232,15 @@ def status(cfg: StackConfig) -> list[ComponentStatus]:
 def down(cfg: StackConfig, *, purge: bool = False, report: Reporter = _silent) -> list[str]:
     """Stop the processes the stack started (never others); ``purge`` also deletes data."""
     stopped = []
-    for comp in reversed(components(cfg)):
+    # Optional components too, enabled or not: never leave one running.
+    for comp in reversed(components(cfg, tuple(EXTRAS))):
         if comp.stop():
             report(f"stopped {comp.name}")
             stopped.append(comp.name)
     if purge:
-        for comp in components(cfg):
+        for comp in components(cfg, tuple(EXTRAS)):
             comp.purge()
+        cfg.extras_file.unlink(missing_ok=True)
         for sub in ("data", "logs", "run", "prometheus", "secrets", "tls"):
             shutil.rmtree(cfg.dir / sub, ignore_errors=True)
         cfg.env_file.unlink(missing_ok=True)

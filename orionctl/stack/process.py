@@ -37,6 +37,14 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _environ(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return ""
+
+
 def is_alive(pid: int) -> bool:
     state = _proc_state(pid)
     return state is not None and state not in {"Z", "X"}
@@ -50,6 +58,9 @@ class ManagedProcess:
     pid_file: Path
     log_file: Path
     marker: str
+    #: Look for ``marker`` in the process's environment instead of its command line,
+    #: for programs that rewrite their title (Airflow's setproctitle).
+    marker_in_environ: bool = False
 
     def pid(self) -> int | None:
         """The pid of our running process, or None (stale pid files are removed)."""
@@ -57,7 +68,8 @@ class ManagedProcess:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        if is_alive(pid) and self.marker in _cmdline(pid):
+        found = _environ(pid) if self.marker_in_environ else _cmdline(pid)
+        if is_alive(pid) and self.marker in found:
             return pid
         self.pid_file.unlink(missing_ok=True)
         return None

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from orion.catalog import Entity, dependency_order
 from orion.exceptions import ConfigurationError, OrionError, TransientError
-from orion.landing import LANDING, REPORT_SUFFIX, decided_key
+from orion.landing import LANDING, PROCESSED, REJECTED, REPORT_SUFFIX, decided_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -101,6 +101,31 @@ class LandingZone:
     def read(self, key: str) -> bytes:
         with _s3(f"get {key}"):
             return self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def where_decided(self, key: str, days: tuple[date, ...]) -> str | None:
+        """The processed/ or rejected/ key a landing file went to on one of ``days``, or None.
+
+        None too while the file is still in the landing zone (a move copies
+        first and deletes last, so only a file no longer there is decided).
+        """
+        with _s3(f"head {key}"):
+            try:
+                self.s3.head_object(Bucket=self.bucket, Key=key)
+                return None
+            except ClientError as e:
+                if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+                    raise
+            for day in days:
+                for prefix in (PROCESSED, REJECTED):
+                    target = decided_key(key, prefix, day)
+                    try:
+                        self.s3.head_object(Bucket=self.bucket, Key=target)
+                    except ClientError as e:
+                        if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") != 404:
+                            raise
+                        continue
+                    return target
+        return None
 
     def decide(self, key: str, verdict_prefix: str, day: date, report: bytes) -> str:
         """Report, copy, delete; the key the file now has."""

@@ -66,8 +66,12 @@ def _run(argv: list[str], env: dict[str, str], what: str) -> None:
         )
 
 
-def backup(dsn: str, path: Path) -> Path:
-    """Dump the whole database to ``path`` (written to a temporary name, then renamed)."""
+def backup(dsn: str, path: Path, *, snapshot: str | None = None) -> Path:
+    """Dump the whole database to ``path`` (written to a temporary name, then renamed).
+
+    ``snapshot``: a ``pg_export_snapshot()`` of an open transaction, so that the
+    dump holds exactly what that transaction sees (a verified backup's checksums).
+    """
     path = path.expanduser().resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".partial")
@@ -80,6 +84,7 @@ def backup(dsn: str, path: Path) -> Path:
             "--no-owner",
             f"--file={tmp}",
             f"--dbname={url}",
+            *([f"--snapshot={snapshot}"] if snapshot else []),
         ],
         env,
         "pg_dump",

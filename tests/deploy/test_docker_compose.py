@@ -33,7 +33,11 @@ CONTAINER_PORTS = {
 
 
 def _product_services() -> dict[str, Any]:
-    return {name: svc for name, svc in SERVICES.items() if "build" in svc}
+    return {
+        name: svc
+        for name, svc in SERVICES.items()
+        if svc.get("build", {}).get("dockerfile") == "deploy/Dockerfile"
+    }
 
 
 def _is_group(command: Any) -> bool:
@@ -147,3 +151,24 @@ def test_command_lookup_detects_unknown_commands() -> None:
     assert _command_exists(["stack", "status"])
     assert not _command_exists(["stack", "explode"])
     assert not _command_exists(["stack"])
+
+
+def test_airflow_services_run_airflow_commands_on_the_product_environment() -> None:
+    airflow = {n: s for n, s in SERVICES.items() if n.startswith("airflow-")}
+    assert set(airflow) == {
+        "airflow-init",
+        "airflow-api-server",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+    }
+    for name, svc in airflow.items():
+        assert svc["build"]["dockerfile"] == "deploy/airflow/Dockerfile", name
+        assert svc["command"][0] in {"db", "api-server", "scheduler", "dag-processor"}, name
+        env = svc["environment"]
+        for variable in ENDPOINT_VARIABLES:
+            assert env.get(variable) == ORION_ENV[variable], f"{name} lacks {variable}"
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres:5432/airflow")
+    assert (
+        "CREATE DATABASE airflow;"
+        in (ROOT / "deploy/postgres/init/02-airflow-database.sql").read_text()
+    )

@@ -39,3 +39,23 @@ def test_describe_never_shows_the_credentials() -> None:
 def test_check_refuses(dsn: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         database_url.check(dsn)
+
+
+def test_parts_are_decoded_once_and_encoded_again() -> None:
+    dsn = "postgresql://a%20b:p%25x%40y@[::1]:15432/my%2Fdb?sslmode=require&application_name=x"
+    assert database_url.user_of(dsn) == "a b"
+    assert database_url.database_of(dsn) == "my/db"
+    assert database_url.describe(dsn) == "::1:15432/my/db"
+    url, password = database_url.split_password(dsn)
+    assert password == "p%x@y"
+    assert url == "postgresql://a%20b@[::1]:15432/my%2Fdb?sslmode=require&application_name=x"
+    assert database_url.with_database(dsn, "other") == (
+        "postgresql://a%20b:p%25x%40y@[::1]:15432/other?sslmode=require&application_name=x"
+    )
+    assert database_url.with_database("postgresql://h/d", "e") == "postgresql://h/e"
+    assert database_url.user_of("postgresql://h/d") == ""
+
+
+def test_a_port_that_is_no_number_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a database URL"):
+        database_url.check("postgresql://u:p@h:port/d")

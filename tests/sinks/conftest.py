@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
 from fastavro import reader
 
 from orion.settings import OrionSettings
@@ -131,6 +138,13 @@ def end_offsets(settings: OrionSettings, topic: str) -> dict[int, int]:
         consumer.close()
 
 
+_COORDINATOR_MOVING = frozenset({
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+})  # fmt: skip
+
+
 def committed(settings: OrionSettings, group: str, topic: str, partitions: int) -> dict[int, int]:
     consumer = Consumer({**settings.kafka_client_config(), "group.id": group})
     try:
@@ -147,13 +161,20 @@ def wait_committed(
     timeout: float = 90,
     alive: Callable[[], bool] = lambda: True,
 ) -> None:
-    """Until the group committed every partition's end offset (the sink archived everything)."""
+    """Until the group committed every partition's end offset (the sink archived everything).
+
+    A broker just (re)started answers "not coordinator" for a while: asked again.
+    """
     ends = end_offsets(settings, topic)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert alive(), "the sink stopped before archiving everything"
-        if committed(settings, group, topic, len(ends)) == ends:
-            return
+        try:
+            if committed(settings, group, topic, len(ends)) == ends:
+                return
+        except KafkaException as e:
+            if e.args[0].code() not in _COORDINATOR_MOVING:
+                raise
         time.sleep(0.5)
     raise AssertionError(
         f"not committed in {timeout}s: {committed(settings, group, topic, len(ends))} != {ends}"
