@@ -165,7 +165,7 @@ def test_airflow_services_run_airflow_commands_on_the_product_environment() -> N
         assert svc["build"]["dockerfile"] == "deploy/airflow/Dockerfile", name
         assert svc["command"][0] in {"db", "api-server", "scheduler", "dag-processor"}, name
         env = svc["environment"]
-        for variable in ENDPOINT_VARIABLES:
+        for variable in ORION_ENV:
             assert env.get(variable) == ORION_ENV[variable], f"{name} lacks {variable}"
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres:5432/airflow")
     assert (
