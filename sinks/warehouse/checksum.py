@@ -5,7 +5,8 @@ same database must leave it unchanged. ``canonical`` compares two different
 databases loaded from the same topics (one loader killed and restarted, one
 not): surrogate keys and load times depend on the order batches happened to
 commit, so they are replaced by what they stand for (a dimension row's
-business key and valid_from) and ``loaded_at`` is left out.
+business key and valid_from) and ``loaded_at`` and ``load_batch_id`` are left
+out.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sinks.warehouse.tables import DIMENSIONS
 
 __all__ = ["table_checksums"]
 
-_LOAD_COLUMNS = {"loaded_at"}
+_LOAD_COLUMNS = {"loaded_at", "load_batch_id"}
 
 
 def _tables(conn: Connection) -> list[str]:

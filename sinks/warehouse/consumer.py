@@ -57,7 +57,7 @@ from sinks.base.runner import consumer_config as sink_consumer_config
 from sinks.warehouse import metrics
 from sinks.warehouse.configuration import WarehouseSinkConfig
 from sinks.warehouse.exceptions import WarehouseGaveUpError
-from sinks.warehouse.load import Decoder
+from sinks.warehouse.load import Decoder, Load
 from sinks.warehouse.writer import WarehouseWriter
 
 __all__ = ["SinkStats", "WarehouseSink", "consumer_config", "run_warehouse_sink"]
@@ -154,11 +154,25 @@ class WarehouseSink(BatchingSink):
             metrics.INFERRED.labels(dim).inc(n)
         for item in load.items:
             metrics.RECORDS.labels(item.topic).inc()
+        self._observe_latency(load, result.committed_at)
         for r in load.rejected:
             metrics.REJECTED.labels(r.topic).inc()
         if result.retries:
             metrics.ERRORS.labels("constraint").inc()
         return dict(load.offsets)
+
+    @staticmethod
+    def _observe_latency(load: Load, committed_at: float) -> None:
+        """Each loaded record's age at commit, from its provenance's raw Kafka timestamp."""
+        histograms: dict[str, Any] = {}
+        for item in load.items:
+            src = item.source
+            if src is None or not src.timestamp_ms or src.timestamp_ms < 0:
+                continue  # written before the processors set provenance headers
+            h = histograms.get(item.stem)
+            if h is None:
+                h = histograms[item.stem] = metrics.E2E_LATENCY.labels(item.stem)
+            h.observe(max(committed_at - src.timestamp_ms / 1000, 0.0))
 
     def _back_off(self, error: Exception) -> SinkBackpressureError | WarehouseGaveUpError:
         """What a transient failure becomes: back-pressure, or giving up after ``db_retries``."""

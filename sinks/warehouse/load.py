@@ -44,8 +44,9 @@ class Item:
     record: dict[str, Any]
     source: Provenance | None = None
 
-    def lineage(self) -> dict[str, Any]:
-        """The values of :data:`~sinks.warehouse.tables.LINEAGE` for this record."""
+    def lineage(self, load_batch_id: int | None = None) -> dict[str, Any]:
+        """The values of :data:`~sinks.warehouse.tables.LINEAGE` for this record, loaded
+        by the load_batches row ``load_batch_id``."""
         src = self.source
         ts = src.timestamp_ms if src is not None else None
         return {
@@ -56,6 +57,7 @@ class Item:
             "raw_partition": src.partition if src is not None else None,
             "raw_offset": src.offset if src is not None else None,
             "raw_timestamp": _instant(ts) if ts is not None and ts >= 0 else None,
+            "load_batch_id": load_batch_id,
         }
 
 
@@ -86,11 +88,12 @@ class Load:
         """Record that everything up to ``offset`` of the partition is in this load."""
         self.offsets[(topic, partition)] = offset + 1
 
-    def by_stem(self) -> dict[str, list[dict[str, Any]]]:
-        """The rows to stage per entity: each record's fields and its lineage columns."""
+    def by_stem(self, load_batch_id: int | None = None) -> dict[str, list[dict[str, Any]]]:
+        """The rows to stage per entity: each record's fields and its lineage columns,
+        ``load_batch_id`` being the id of the load_batches row this load commits."""
         out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for item in self.items:
-            out[item.stem].append({**item.record, **item.lineage()})
+            out[item.stem].append({**item.record, **item.lineage(load_batch_id)})
         return out
 
     def singles(self) -> list[Load]:

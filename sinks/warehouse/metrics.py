@@ -12,6 +12,7 @@ __all__ = [
     "BATCHES",
     "BATCH_RECORDS",
     "BATCH_SECONDS",
+    "E2E_LATENCY",
     "ERRORS",
     "INFERRED",
     "LAG",
@@ -38,6 +39,13 @@ BATCH_SECONDS = Histogram(
     "orion_warehouse_batch_seconds",
     "Seconds from a batch's first record to its commit",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+)
+E2E_LATENCY = Histogram(
+    "orion_warehouse_e2e_latency_seconds",
+    "Seconds from the producer handing an event to Kafka (the raw record's timestamp) to the "
+    "commit of its warehouse rows, per entity; a replay's records show their age",
+    ["entity"],
+    buckets=(0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300),
 )
 ERRORS = Counter(
     "orion_warehouse_errors_total",

@@ -65,14 +65,18 @@ LINEAGE: tuple[Column, ...] = (
     Column("raw_partition", "integer", "integer", True),
     Column("raw_offset", "bigint", "bigint", True),
     Column("raw_timestamp", "timestamptz", "timestamptz", True),
+    Column("load_batch_id", "bigint", "bigint", True),
 )
 """Where a row came from: the clean record's Kafka coordinates and, from its
 provenance headers (:mod:`orion.provenance`), the raw record's. Every
 dimension version, change-log row and fact carries them beside ``event_id``
 (``warehouse_sql/0008_lineage.sql``); the raw ones are NULL for records
-written before the processors set those headers. Declared here once, like the
-envelope is in the catalog: the staging tables, the merges and the lineage
-lookups all read this tuple."""
+written before the processors set those headers. ``load_batch_id`` names the
+``metadata.load_batches`` row of the load that wrote it, whose ``committed_at``
+less ``raw_timestamp`` is the row's end-to-end latency
+(``0011_load_latency.sql``). Declared here once, like the envelope is in the
+catalog: the staging tables, the merges and the lineage lookups all read
+this tuple."""
 
 
 @dataclass(frozen=True)

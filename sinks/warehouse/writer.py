@@ -59,6 +59,8 @@ class WriteResult:
     inferred: dict[str, int] = field(default_factory=dict)
     rejected: int = 0
     retries: int = 0
+    committed_at: float = 0.0
+    """Wall clock (seconds) when the last transaction of the write returned from COMMIT."""
 
     def add(self, other: WriteResult) -> None:
         for k, v in other.rows.items():
@@ -67,6 +69,7 @@ class WriteResult:
             self.inferred[k] = self.inferred.get(k, 0) + v
         self.rejected += other.rejected
         self.retries += other.retries
+        self.committed_at = max(self.committed_at, other.committed_at)
 
 
 class _Statements:
@@ -217,7 +220,13 @@ class WarehouseWriter:
         conn = self._db.get()
         with conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_BATCH_LOCK,))
-            staged = batch.by_stem()
+            # The batch's id first: every row written below names it (0011_load_latency.sql).
+            cur.execute(
+                "SELECT nextval(pg_get_serial_sequence('metadata.load_batches', 'batch_id'))"
+            )
+            row = cur.fetchone()
+            batch_id = int(row[0]) if row else None
+            staged = batch.by_stem(batch_id)
             for stem, records in staged.items():
                 copy_rows(cur, stem, records)
             if "iot.telemetry" in staged:
@@ -232,8 +241,9 @@ class WarehouseWriter:
                 )
             self._dimensions(cur, staged, result)
             self._facts(cur, staged, result)
-            self._bookkeeping(cur, batch, result, started)
+            self._bookkeeping(cur, batch, batch_id, result, started)
         conn.commit()
+        result.committed_at = time.time()
         return result
 
     def _dimensions(self, cur: Cursor, staged: Mapping[str, object], result: WriteResult) -> None:
@@ -273,7 +283,9 @@ class WarehouseWriter:
                 table = FACTS[stem].table
                 result.rows[table] = result.rows.get(table, 0) + cur.rowcount
 
-    def _bookkeeping(self, cur: Cursor, batch: Load, result: WriteResult, started: float) -> None:
+    def _bookkeeping(
+        self, cur: Cursor, batch: Load, batch_id: int | None, result: WriteResult, started: float
+    ) -> None:
         if batch.offsets:
             execute_values(
                 cur,
@@ -302,7 +314,9 @@ class WarehouseWriter:
                 ],
             )
         cur.execute(
-            "INSERT INTO metadata.load_batches (sink, records, rows_written, started_at) "
-            "VALUES (%s, %s, %s, to_timestamp(%s))",
-            (self.sink, len(batch), sum(result.rows.values()), started),
+            # The last statement, so committed_at (clock_timestamp()) is as late as it can be.
+            "INSERT INTO metadata.load_batches "
+            "(batch_id, sink, records, rows_written, started_at) OVERRIDING SYSTEM VALUE "
+            "VALUES (%s, %s, %s, %s, to_timestamp(%s))",
+            (batch_id, self.sink, len(batch), sum(result.rows.values()), started),
         )

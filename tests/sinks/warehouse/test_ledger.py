@@ -212,6 +212,25 @@ def test_killed_and_restarted_loader_gives_the_identical_warehouse(run: Run) -> 
     assert stored_offsets(run.killed_db) == run.ends
 
 
+def test_every_row_names_the_committed_load_that_wrote_it(run: Run) -> None:
+    """load_batch_id -> metadata.load_batches: what end-to-end latency is measured from."""
+    for dsn in (run.killed_db, run.clean_db):
+        batches = query(dsn, "SELECT count(*), sum(records) FROM metadata.load_batches")[0]
+        assert batches[0] > 1 and batches[1] >= sum(run.ends.values()) - len(run.ends), batches
+        for spec in (*DIMENSIONS.values(), *FACTS.values()):
+            table = spec.table
+            rows, orphans, started_late = query(
+                dsn,
+                f"SELECT count(*), count(*) FILTER (WHERE b.batch_id IS NULL), "
+                f"count(*) FILTER (WHERE b.committed_at < b.started_at) "
+                f"FROM warehouse.{table} t "
+                f"LEFT JOIN metadata.load_batches b ON b.batch_id = t.load_batch_id",
+            )[0]
+            assert rows > 0, table
+            assert orphans == 0, f"{table}: {orphans} of {rows} rows name no committed load"
+            assert started_late == 0, table
+
+
 def test_every_fact_equals_the_ledger(run: Run) -> None:
     for stem, spec in FACTS.items():
         expected = expected_facts(run, stem)

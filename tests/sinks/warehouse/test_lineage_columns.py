@@ -17,7 +17,7 @@ def _item(headers: list[tuple[str, bytes | None]] | None) -> Item:
 
 def test_a_record_with_provenance_names_its_clean_and_raw_coordinates() -> None:
     headers = clean_headers("p.raw.erp.sales", 1, 7, 1_767_225_600_123, ["TRIM"])
-    lineage = _item([(k, v if isinstance(v, bytes) else None) for k, v in headers]).lineage()
+    lineage = _item([(k, v if isinstance(v, bytes) else None) for k, v in headers]).lineage(12)
     assert lineage == {
         "clean_topic": "p.clean.erp.sales",
         "clean_partition": 2,
@@ -26,6 +26,7 @@ def test_a_record_with_provenance_names_its_clean_and_raw_coordinates() -> None:
         "raw_partition": 1,
         "raw_offset": 7,
         "raw_timestamp": dt.datetime(2026, 1, 1, 0, 0, 0, 123_000, tzinfo=dt.UTC),
+        "load_batch_id": 12,
     }
     assert set(lineage) == {c.name for c in LINEAGE}
 
@@ -63,4 +64,4 @@ def test_staged_rows_end_with_the_lineage_columns() -> None:
     [row] = load.by_stem()[stem]
     line = encode_rows(stem, [row]).getvalue().rstrip("\n").split("\t")
     assert len(line) == len(staged_columns(stem))
-    assert line[-len(LINEAGE) :] == ["clean.finance.expenses", "0", "5", *["\\N"] * 4]
+    assert line[-len(LINEAGE) :] == ["clean.finance.expenses", "0", "5", *["\\N"] * 5]
