@@ -130,12 +130,27 @@ class ServiceEndpoint:
         self._thread.start()
         if self._sd_file is not None:
             self._sd_file.parent.mkdir(parents=True, exist_ok=True)
+            self._forget_crashed()
             tmp = self._sd_file.with_suffix(".tmp")
             tmp.write_text(
                 json.dumps([{"targets": [self.address], "labels": {"service": self.service}}])
             )
             tmp.replace(self._sd_file)  # Prometheus must never read half a file
         return self
+
+    def _forget_crashed(self) -> None:
+        """Remove the scrape targets a crashed copy of this service on this host left behind.
+
+        A SIGKILLed process never deletes its file, so Prometheus would scrape a dead
+        address and OrionServiceDown fire until someone removed it by hand; a restarted
+        service (what a supervisor does after a crash) takes its place instead.
+        """
+        if self._sd_file is None:
+            return
+        for old in self._sd_file.parent.glob(f"{self.service}-{socket.gethostname()}-*.json"):
+            pid = old.stem.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                old.unlink(missing_ok=True)
 
     def stop(self) -> None:
         if self._sd_file is not None:
@@ -149,3 +164,13 @@ class ServiceEndpoint:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True

@@ -15,8 +15,6 @@ import json
 import os
 import shlex
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -29,31 +27,20 @@ from psycopg2 import sql
 
 from orion import s3 as orion_s3
 from orion.catalog import entities
-from orion.database_url import with_database
 from orion.exceptions import OrionError
 from orion.settings import OrionSettings, default_stack_dir
-from orionctl.ops import offsets, sink_offsets
 from orionctl.ops.dead_letters import count_dead_letters
-from orionctl.stack.config import load_stack_config
-from orionctl.stack.kafka import Kafka
-from orionctl.stack.kafka_access import service_env
+from orionctl.pipeline_run import PipelineError, PipelineRun
 
 DEMO_DATABASE = "orion_demo"
 CATCH_UP_TIMEOUT_S = 900.0
-SERVICES = {
-    "processor": ["process"],
-    "sink-s3": ["sink", "s3"],
-    "sink-warehouse": ["sink", "warehouse"],
-    "sink-dq": ["sink", "dq"],
-    "lag-exporter": ["lag", "--serve"],
-}
-#: The Kafka principal each service runs under (the lag exporter is an operator tool).
-PRINCIPALS = {
-    "processor": "processor",
-    "sink-s3": "sink-s3",
-    "sink-warehouse": "sink-warehouse",
-    "sink-dq": "sink-dq",
-    "lag-exporter": "operator",
+#: The services the demo runs, with their extra arguments.
+DEMO_SERVICES: dict[str, list[str]] = {
+    "processor": [],  # --data-dir added per run
+    "sink-s3": ["--max-age", "5"],
+    "sink-warehouse": [],
+    "sink-dq": [],
+    "lag-exporter": [],
 }
 Report = Callable[[str], None]
 
@@ -74,24 +61,6 @@ class DemoSummary:
 
 class DemoError(OrionError):
     """A step of the demo failed; the message names it and its log."""
-
-
-def _orion(
-    args: list[str], env: dict[str, str], log: Path | None = None, timeout: float = 900
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "orionctl", *args],
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
-    if log is not None:
-        log.write_text(result.stdout + result.stderr)
-    if result.returncode != 0:
-        raise DemoError(f"`orion {' '.join(args)}` failed:\n{result.stderr.strip()[-2000:]}")
-    return result
 
 
 def _orion_executable() -> list[str]:
@@ -123,86 +92,6 @@ def report_command(prefix: str, html: Path | None = None) -> str:
         env.append(f"ORION_TOPIC_PREFIX={shlex.quote(prefix)}")
         args += ["--format", "html", "--output", str(html)]
     return " ".join([*env, *(shlex.quote(a) for a in args)])
-
-
-def _fresh_database(settings: OrionSettings) -> str:
-    conn = psycopg2.connect(settings.database_dsn)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DEMO_DATABASE))
-        )
-        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DEMO_DATABASE)))
-    conn.close()
-    return with_database(settings.database_dsn, DEMO_DATABASE)
-
-
-def _principal_env(settings: OrionSettings, principal: str, prefix: str) -> dict[str, str]:
-    """Credentials of ``principal`` on the local stack, with its ACLs granted under ``prefix``.
-
-    Nothing when the broker is not the secured local stack's (docker-compose, a
-    plaintext stack): every service then runs with the caller's settings.
-    """
-    cfg = load_stack_config()
-    if settings.kafka_sasl_username is None or not Kafka(cfg).secured:
-        return {}
-    if settings.kafka_bootstrap != Kafka(cfg).endpoint():
-        return {}
-    return service_env(cfg, principal, prefix)
-
-
-def _start(name: str, args: list[str], env: dict[str, str], logs: Path) -> subprocess.Popen[bytes]:
-    with open(logs / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "orionctl", *args],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-
-
-def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for proc in procs.values():
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _caught_up(settings: OrionSettings, prefix: str, dsn: str) -> tuple[bool, int]:
-    """(all consumers at the end, records still to consume)."""
-    bootstrap = settings.kafka_client_config()
-    behind = 0
-    for group in (prefix + "orion-processor", prefix + "orion-s3-sink"):
-        rows = offsets.lag(bootstrap, group)
-        if not rows:
-            return False, -1
-        behind += sum(r.lag for r in rows)
-    stored = sink_offsets.read(dsn)
-    loaded = stored.get("warehouse", {})
-    clean = [(prefix + e.topic("clean"), p) for e in entities() for p in range(3)]
-    ends = offsets.list_offsets(
-        bootstrap, [tp for tp in clean if tp in loaded] or clean, offsets.LATEST
-    )
-    # A transactional producer leaves a commit marker after its last record: a
-    # consumer that has read everything stands one short of the end offset.
-    behind += sum(max(ends[tp] - loaded.get(tp, 0) - 1, 0) for tp in ends)
-    counted = stored.get("dq", {})
-    if not counted:
-        return False, -1
-    raw = [(prefix + e.topic("raw"), p) for e in entities() for p in range(3)]
-    raw_ends = offsets.list_offsets(bootstrap, raw, offsets.LATEST)
-    behind += sum(max(raw_ends[tp] - counted.get(tp, 0), 0) for tp in raw)
-    verdicts = [(prefix + e.topic(layer), p) for layer in ("clean", "dlq") for e in entities()
-                for p in range(3)]  # fmt: skip
-    ends = offsets.list_offsets(bootstrap, verdicts, offsets.LATEST)
-    behind += sum(max(ends[tp] - counted.get(tp, 0) - 1, 0) for tp in verdicts if ends[tp])
-    return behind == 0, behind
 
 
 def _warehouse_rows(dsn: str) -> dict[str, int]:
@@ -258,72 +147,35 @@ def run_demo(
     started = time.monotonic()
     prefix = time.strftime("demo%Y%m%d%H%M%S.")
     run_dir = workdir / prefix.rstrip(".")
-    run_dir.mkdir(parents=True, exist_ok=True)
     summary = DemoSummary(prefix=prefix)
-    dsn = _fresh_database(settings)
-    env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, **settings.database_env(DEMO_DATABASE)}
+    run = PipelineRun(settings, prefix=prefix, run_dir=run_dir, database=DEMO_DATABASE)
+    dsn = run.dsn
     report(f"run {prefix.rstrip('.')}: topics, schemas and a fresh database {DEMO_DATABASE}")
-    _orion(["warehouse", "migrate"], env)
-    _orion(["topics", "create", "--partitions", "3"], env)
-    _orion(["schemas", "register"], env)
-
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+    run.prepare()
+    ledger = run_dir / "ledger.jsonl"
     try:
-        extra = {
-            "processor": ["--data-dir", str(run_dir / "processor")],
-            "sink-s3": ["--max-age", "5"],
-            "sink-warehouse": [],
-            "sink-dq": [],
-            "lag-exporter": [],
-        }
-        for name, args in SERVICES.items():
-            own = {**env, **_principal_env(settings, PRINCIPALS[name], prefix)}
-            procs[name] = _start(name, [*args, *extra[name]], own, run_dir)
+        for name, extra in DEMO_SERVICES.items():
+            if name == "processor":
+                extra = ["--data-dir", str(run_dir / "processor")]
+            run.start(name, extra)
         note = " (each as its own Kafka principal)" if settings.kafka_sasl_username else ""
-        report(f"services started{note}: {', '.join(procs)} (logs in {run_dir})")
-        ledger = run_dir / "ledger.jsonl"
+        report(f"services started{note}: {', '.join(run.procs)} (logs in {run_dir})")
         report(f"producing {events} events (seed {seed}) with defects")
-        _orion(
-            [
-                "produce",
-                "--events",
-                str(events),
-                "--max-rate",
-                "--seed",
-                str(seed),
-                "--ledger",
-                str(ledger),
-            ],
-            {**env, **_principal_env(settings, "producer", prefix)},
+        run.orion(
+            ["produce", "--events", str(events), "--max-rate", "--seed", str(seed),
+             "--ledger", str(ledger)],
+            principal="producer",
             log=run_dir / "producer.log",
-        )
-        deadline = time.monotonic() + CATCH_UP_TIMEOUT_S
-        last_note = 0.0
-        while True:
-            dead = [n for n, p in procs.items() if p.poll() is not None]
-            if dead:
-                raise DemoError(f"{', '.join(dead)} exited early; see {run_dir}")
-            done, behind = _caught_up(settings, prefix, dsn)
-            if done:
-                break
-            if time.monotonic() > deadline:
-                raise DemoError(
-                    f"not caught up after {CATCH_UP_TIMEOUT_S:.0f}s "
-                    f"({behind} records behind); see {run_dir}"
-                )
-            if time.monotonic() - last_note > 10:
-                report(
-                    "waiting for the consumers to join and commit"
-                    if behind < 0
-                    else f"waiting for the pipeline to catch up: {behind} records to go"
-                )
-                last_note = time.monotonic()
-            time.sleep(2)
+        )  # fmt: skip
+        try:
+            run.wait_caught_up(CATCH_UP_TIMEOUT_S, report)
+        except PipelineError as e:
+            raise DemoError(str(e)) from e
         report("caught up")
         if while_running is not None:
             while_running(prefix, dsn)
     finally:
-        _stop(procs)
+        run.stop()
 
     for line in ledger.read_text().splitlines():
         rec = json.loads(line)
@@ -335,8 +187,8 @@ def run_demo(
         summary.dead_letters[reason] += n
     summary.warehouse_rows = _warehouse_rows(dsn)
     summary.bronze_objects = _bronze_objects(settings, prefix)
-    text = _orion(["report", "--limit", "10"], env).stdout
+    text = run.orion(["report", "--limit", "10"]).stdout
     summary.report_html = run_dir / "report.html"
-    _orion(["report", "--format", "html", "--output", str(summary.report_html)], env)
+    run.orion(["report", "--format", "html", "--output", str(summary.report_html)])
     summary.elapsed_s = time.monotonic() - started
     return summary, text

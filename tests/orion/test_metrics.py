@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -31,6 +35,27 @@ def test_endpoint_serves_metrics_probes_and_registers_for_discovery(tmp_path: Pa
             {"targets": [ep.address], "labels": {"service": "unit"}}
         ]
     assert list(tmp_path.glob("*.json")) == []
+
+
+def test_a_crashed_copys_target_is_removed_when_the_service_starts_again(tmp_path: Path) -> None:
+    """A SIGKILLed service leaves its file; the next start of that service on this host
+    removes it, and leaves alone live copies and other services' files."""
+    host = socket.gethostname()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        for name in (f"unit-{host}-{dead.pid}", f"unit-{host}-{live.pid}",
+                     f"other-{host}-{dead.pid}"):  # fmt: skip
+            (tmp_path / f"{name}.json").write_text("[]")
+        with ServiceEndpoint("unit", sd_dir=tmp_path, registry=CollectorRegistry()):
+            left = sorted(p.name for p in tmp_path.glob("*.json"))
+        mine = f"unit-{host}-{os.getpid()}.json"
+        want = [f"other-{host}-{dead.pid}.json", f"unit-{host}-{live.pid}.json", mine]
+        assert left == sorted(want)
+    finally:
+        live.kill()
+        live.wait()
 
 
 def test_heartbeat_is_ready_only_with_partitions_and_a_recent_beat() -> None:

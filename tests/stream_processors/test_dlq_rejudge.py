@@ -25,7 +25,7 @@ from producers.events import SimEvent
 from producers.runner import build_encoders
 from producers.simulation import simulate
 from tests.stream_processors.conftest import wait_until_done
-from tests.stream_processors.scoring import read_layer
+from orionctl.ops.ledger_score import read_layer
 from tests.stream_processors.test_against_ledger import Workers
 
 pytestmark = pytest.mark.integration

@@ -38,7 +38,7 @@ from stream_processors.record_size import MAX_RECORD_BYTES, wire_size
 from tests.sinks.warehouse.kafka_support import end_offsets, loader_thread, wait_loaded
 from tests.stream_processors.conftest import Worker, wait_until_done
 from tests.stream_processors.hostile import base_events, encode, seeded_record
-from tests.stream_processors.scoring import read_topics
+from orionctl.ops.ledger_score import read_topics
 from tests.warehouse_sql.support import fresh_database, migrated
 
 pytestmark = pytest.mark.integration

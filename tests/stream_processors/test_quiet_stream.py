@@ -24,7 +24,7 @@ from orion.serde import AvroDecoder, AvroEncoder
 from orion.settings import OrionSettings
 from orion.vin import check_digit
 from tests.stream_processors.conftest import Worker, wait_until_done
-from tests.stream_processors.scoring import read_topics
+from orionctl.ops.ledger_score import read_topics
 from tests.stream_processors.test_against_ledger import Workers, produce
 
 pytestmark = pytest.mark.integration

@@ -28,7 +28,7 @@ from producers.landing.configuration import IngestConfig
 from producers.landing.ingester import Ingester
 from tests.orion_process import OrionProcess
 from tests.sinks.warehouse.kafka_support import end_offsets
-from tests.stream_processors.scoring import read_topics
+from orionctl.ops.ledger_score import read_topics
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,270 @@
+"""One run of the whole pipeline on the local stack, its services as real ``orion`` processes.
+
+A run gets its own topic prefix and a fresh warehouse database, so what it
+loads can be held against its producer's ledger exactly. The demo, the chaos
+drill and the end-to-end and soak benchmarks each drive one: they start the
+services they need (a name such as ``processor-2`` runs a second copy of
+``processor``), produce, SIGKILL and restart services as their scenario says,
+and wait until every consumer has caught up. Each service runs as its own
+Kafka principal with its ACLs granted under the prefix when the stack's
+broker is the secured one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+
+from orion.catalog import entities
+from orion.database_url import with_database
+from orion.exceptions import OrionError
+from orion.settings import OrionSettings
+from orionctl.ops import offsets, sink_offsets
+from orionctl.stack.config import load_stack_config
+from orionctl.stack.kafka import Kafka
+from orionctl.stack.kafka_access import service_env
+
+__all__ = ["SERVICES", "PipelineError", "PipelineRun", "ServiceKind"]
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ServiceKind:
+    """How a pipeline service is started: its ``orion`` arguments, principal, consumer group."""
+
+    args: tuple[str, ...]
+    principal: str
+    group: str | None  # consumer group under the prefix, None: offsets kept elsewhere
+
+
+SERVICES: dict[str, ServiceKind] = {
+    "processor": ServiceKind(("process",), "processor", "orion-processor"),
+    "sink-s3": ServiceKind(("sink", "s3"), "sink-s3", "orion-s3-sink"),
+    "sink-warehouse": ServiceKind(("sink", "warehouse"), "sink-warehouse", None),
+    "sink-silver": ServiceKind(("sink", "silver"), "sink-silver", "orion-silver-sink"),
+    "sink-dq": ServiceKind(("sink", "dq"), "sink-dq", None),
+    "lag-exporter": ServiceKind(("lag", "--serve"), "operator", None),
+}
+"""Every long-running service of the pipeline (the lag exporter is an operator tool)."""
+
+
+class PipelineError(OrionError):
+    """A step of a pipeline run failed; the message names it and its log."""
+
+
+def kind_of(name: str) -> str:
+    """``processor-2`` -> ``processor``: the service a named copy runs."""
+    if name in SERVICES:
+        return name
+    base, _, n = name.rpartition("-")
+    if base in SERVICES and n.isdigit():
+        return base
+    raise PipelineError(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
+
+
+class PipelineRun:
+    """The topics, database and service processes of one run under ``prefix``."""
+
+    def __init__(
+        self,
+        settings: OrionSettings,
+        *,
+        prefix: str,
+        run_dir: Path,
+        database: str,
+        partitions: int = 3,
+    ) -> None:
+        self.settings = settings
+        self.prefix = prefix
+        self.run_dir = run_dir
+        self.database = database
+        self.partitions = partitions
+        self.dsn = with_database(settings.database_dsn, database)
+        self.env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, **settings.database_env(database)}
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._args: dict[str, tuple[list[str], dict[str, str]]] = {}
+        run_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- set-up -------------------------------------------------------------------
+    def prepare(self) -> None:
+        """A fresh database, migrated; the run's topics created and its schemas registered."""
+        conn = psycopg2.connect(self.settings.database_dsn)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                name = sql.Identifier(self.database)
+                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        finally:
+            conn.close()
+        self.orion(["warehouse", "migrate"])
+        self.orion(["topics", "create", "--partitions", str(self.partitions)])
+        self.orion(["schemas", "register"])
+
+    def principal_env(self, principal: str) -> dict[str, str]:
+        """Credentials of ``principal`` with its ACLs under the prefix; nothing when the broker
+        is not the secured local stack's (docker-compose, a plaintext stack)."""
+        cfg = load_stack_config()
+        kafka = Kafka(cfg)
+        if self.settings.kafka_sasl_username is None or not kafka.secured:
+            return {}
+        if self.settings.kafka_bootstrap != kafka.endpoint():
+            return {}
+        return service_env(cfg, principal, self.prefix)
+
+    def orion(
+        self,
+        args: Sequence[str],
+        *,
+        principal: str | None = None,
+        log: Path | None = None,
+        timeout: float = 900,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run one ``orion`` command to its end; PipelineError when it fails."""
+        env = {**self.env, **(self.principal_env(principal) if principal else {})}
+        result = subprocess.run(
+            [sys.executable, "-m", "orionctl", *args],
+            env=env,
+            text=True,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        if log is not None:
+            log.write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            raise PipelineError(
+                f"`orion {' '.join(args)}` failed:\n{result.stderr.strip()[-2000:]}"
+            )
+        return result
+
+    # -- services -----------------------------------------------------------------
+    def start(
+        self, name: str, extra: Sequence[str] = (), env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``name`` (or a numbered copy of a service); it logs to ``<run dir>/<name>.log``."""
+        kind = SERVICES[kind_of(name)]
+        args = [*kind.args, *extra]
+        own = {**self.env, **self.principal_env(kind.principal), **(env or {})}
+        self._args[name] = (args, own)
+        return self._spawn(name)
+
+    def _spawn(self, name: str) -> subprocess.Popen[bytes]:
+        args, env = self._args[name]
+        with open(self.run_dir / f"{name}.log", "ab") as log:  # the child keeps its own fd
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "orionctl", *args],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.procs[name] = proc
+        return proc
+
+    def kill(self, name: str) -> None:
+        """SIGKILL ``name`` (a crash: nothing flushed, nothing closed)."""
+        proc = self.procs[name]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+
+    def restart(self, name: str) -> subprocess.Popen[bytes]:
+        """Start ``name`` again with the arguments it had (what a supervisor does)."""
+        if self.procs[name].poll() is None:
+            raise PipelineError(f"{name} is still running")
+        return self._spawn(name)
+
+    def dead(self) -> list[str]:
+        return [n for n, p in self.procs.items() if p.poll() is not None]
+
+    def stop(self) -> dict[str, int]:
+        """SIGTERM every service, SIGKILL what has not stopped in 60 s; their exit codes."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        codes = {}
+        for name, proc in self.procs.items():
+            try:
+                codes[name] = proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = proc.wait()
+        return codes
+
+    # -- progress -----------------------------------------------------------------
+    def _partitions(self, layer: str) -> list[tuple[str, int]]:
+        return [
+            (self.prefix + e.topic(layer), p) for e in entities() for p in range(self.partitions)
+        ]
+
+    def caught_up(self) -> tuple[bool, int]:
+        """(every started consumer at the end, records still to consume; -1: not yet known)."""
+        bootstrap = self.settings.kafka_client_config()
+        kinds = {kind_of(n) for n in self.procs}
+        behind = 0
+        for kind in sorted(kinds):
+            group = SERVICES[kind].group
+            if group is None:
+                continue
+            rows = offsets.lag(bootstrap, self.prefix + group)
+            if not rows:
+                return False, -1
+            # A transactional producer leaves a commit marker after its last record: a
+            # consumer of a clean topic that has read everything stands one short of the end.
+            marker = 1 if kind == "sink-silver" else 0
+            behind += sum(max(r.lag - marker, 0) if r.end else 0 for r in rows)
+        stored = sink_offsets.read(self.dsn)
+        if "sink-warehouse" in kinds:
+            loaded = stored.get("warehouse", {})
+            clean = self._partitions("clean")
+            ends = offsets.list_offsets(
+                bootstrap, [tp for tp in clean if tp in loaded] or clean, offsets.LATEST
+            )
+            behind += sum(max(ends[tp] - loaded.get(tp, 0) - 1, 0) for tp in ends)
+        if "sink-dq" in kinds:
+            counted = stored.get("dq", {})
+            if not counted:
+                return False, -1
+            raw = self._partitions("raw")
+            raw_ends = offsets.list_offsets(bootstrap, raw, offsets.LATEST)
+            behind += sum(max(raw_ends[tp] - counted.get(tp, 0), 0) for tp in raw)
+            verdicts = self._partitions("clean") + self._partitions("dlq")
+            ends = offsets.list_offsets(bootstrap, verdicts, offsets.LATEST)
+            behind += sum(max(ends[tp] - counted.get(tp, 0) - 1, 0) for tp in verdicts if ends[tp])
+        return behind == 0, behind
+
+    def wait_caught_up(self, timeout_s: float, report: Report, *, every_s: float = 10) -> float:
+        """Block until :meth:`caught_up`; the seconds it took. PipelineError when a service
+        exited or the time ran out."""
+        started = time.monotonic()
+        last_note = 0.0
+        while True:
+            dead = self.dead()
+            if dead:
+                raise PipelineError(f"{', '.join(dead)} exited early; see {self.run_dir}")
+            done, behind = self.caught_up()
+            if done:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout_s:
+                raise PipelineError(
+                    f"not caught up after {timeout_s:.0f}s ({behind} records behind); "
+                    f"see {self.run_dir}"
+                )
+            if time.monotonic() - last_note > every_s:
+                report(
+                    "waiting for the consumers to join and commit"
+                    if behind < 0
+                    else f"waiting for the pipeline to catch up: {behind} records to go"
+                )
+                last_note = time.monotonic()
+            time.sleep(2)
