@@ -23,10 +23,10 @@ import pytest
 from confluent_kafka import Producer
 
 from orion.settings import OrionSettings
+from orionctl.ops.ledger_score import read_topics, score
 from orionctl.stack import manager
 from orionctl.stack.config import StackConfig
 from tests.stream_processors.conftest import Worker, wait_processed, wait_until_done
-from orionctl.ops.ledger_score import read_topics, score
 
 pytestmark = pytest.mark.integration
 EVENTS = 30_000

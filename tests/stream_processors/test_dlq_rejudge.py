@@ -20,12 +20,12 @@ from confluent_kafka import Producer
 from orion import deadletter
 from orion.registry import Registry
 from orion.settings import OrionSettings
+from orionctl.ops.ledger_score import read_layer
 from producers.config import SimulationConfig
 from producers.events import SimEvent
 from producers.runner import build_encoders
 from producers.simulation import simulate
 from tests.stream_processors.conftest import wait_until_done
-from orionctl.ops.ledger_score import read_layer
 from tests.stream_processors.test_against_ledger import Workers
 
 pytestmark = pytest.mark.integration

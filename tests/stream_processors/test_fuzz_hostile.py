@@ -32,13 +32,13 @@ from orion.reasons import Reason
 from orion.registry import Registry
 from orion.serde import AvroDecoder
 from orion.settings import OrionSettings
+from orionctl.ops.ledger_score import read_topics
 from sinks.warehouse.configuration import WarehouseSinkConfig
 from sinks.warehouse.tables import DIMENSIONS, FACTS
 from stream_processors.record_size import MAX_RECORD_BYTES, wire_size
 from tests.sinks.warehouse.kafka_support import end_offsets, loader_thread, wait_loaded
 from tests.stream_processors.conftest import Worker, wait_until_done
 from tests.stream_processors.hostile import base_events, encode, seeded_record
-from orionctl.ops.ledger_score import read_topics
 from tests.warehouse_sql.support import fresh_database, migrated
 
 pytestmark = pytest.mark.integration

@@ -23,8 +23,8 @@ from orion.registry import Registry
 from orion.serde import AvroDecoder, AvroEncoder
 from orion.settings import OrionSettings
 from orion.vin import check_digit
-from tests.stream_processors.conftest import Worker, wait_until_done
 from orionctl.ops.ledger_score import read_topics
+from tests.stream_processors.conftest import Worker, wait_until_done
 from tests.stream_processors.test_against_ledger import Workers, produce
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from confluent_kafka import Producer
 
 from orion import deadletter
 from orion.settings import OrionSettings
-from tests.stream_processors.conftest import wait_until_done
 from orionctl.ops.ledger_score import read_layer
+from tests.stream_processors.conftest import wait_until_done
 from tests.stream_processors.test_against_ledger import Workers, produce
 
 pytestmark = pytest.mark.integration

@@ -34,6 +34,7 @@ from orion.reasons import Outcome
 from orion.registry import Registry
 from orion.serde import AvroDecoder
 from orion.settings import OrionSettings
+from orionctl.ops.ledger_score import read_topics
 from orionctl.ops.lineage import LineageTracer
 from producers.ledger import read_ledger
 from sinks.base import BatchLimits, RunnerOptions
@@ -44,7 +45,6 @@ from sinks.warehouse.tables import LINEAGE, DimSpec, FactSpec
 from tests.sinks.conftest import committed, end_offsets, run_in_thread
 from tests.sinks.warehouse.kafka_support import loader_thread, stored_offsets
 from tests.stream_processors.conftest import wait_until_done, workers  # noqa: F401 - a fixture
-from orionctl.ops.ledger_score import read_topics
 from tests.stream_processors.test_against_ledger import Workers, produce
 from tests.warehouse_sql.support import fresh_database, migrated
 

@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 
 from orion.settings import OrionSettings
+from orionctl.ops.ledger_score import score
 from tests.orion_process import OrionProcess
 from tests.producers.landing.test_ingester import keys, wait_for
 from tests.stream_processors.conftest import Worker, wait_until_done
 from tests.stream_processors.conftest import workers as workers  # the fixture, shared
-from orionctl.ops.ledger_score import score
 
 pytestmark = pytest.mark.integration
 EVENTS = 20_000

@@ -24,11 +24,11 @@ from orion.landing import row_event_id
 from orion.registry import Registry
 from orion.serde import AvroDecoder
 from orion.settings import OrionSettings
+from orionctl.ops.ledger_score import read_topics
 from producers.landing.configuration import IngestConfig
 from producers.landing.ingester import Ingester
 from tests.orion_process import OrionProcess
 from tests.sinks.warehouse.kafka_support import end_offsets
-from orionctl.ops.ledger_score import read_topics
 
 pytestmark = pytest.mark.integration
 
