@@ -33,7 +33,7 @@ from orionctl.stack.config import load_stack_config
 from orionctl.stack.kafka import Kafka
 from orionctl.stack.kafka_access import service_env
 
-__all__ = ["SERVICES", "PipelineError", "PipelineRun", "ServiceKind"]
+__all__ = ["SERVICES", "PipelineError", "PipelineRun", "ServiceKind", "kind_of"]
 
 Report = Callable[[str], None]
 
@@ -45,15 +45,18 @@ class ServiceKind:
     args: tuple[str, ...]
     principal: str
     group: str | None  # consumer group under the prefix, None: offsets kept elsewhere
+    endpoint: str  # the ``service`` label it registers for scraping under
 
 
 SERVICES: dict[str, ServiceKind] = {
-    "processor": ServiceKind(("process",), "processor", "orion-processor"),
-    "sink-s3": ServiceKind(("sink", "s3"), "sink-s3", "orion-s3-sink"),
-    "sink-warehouse": ServiceKind(("sink", "warehouse"), "sink-warehouse", None),
-    "sink-silver": ServiceKind(("sink", "silver"), "sink-silver", "orion-silver-sink"),
-    "sink-dq": ServiceKind(("sink", "dq"), "sink-dq", None),
-    "lag-exporter": ServiceKind(("lag", "--serve"), "operator", None),
+    "processor": ServiceKind(("process",), "processor", "orion-processor", "processor"),
+    "sink-s3": ServiceKind(("sink", "s3"), "sink-s3", "orion-s3-sink", "s3-sink"),
+    "sink-warehouse": ServiceKind(("sink", "warehouse"), "sink-warehouse", None, "sink-warehouse"),
+    "sink-silver": ServiceKind(
+        ("sink", "silver"), "sink-silver", "orion-silver-sink", "silver-sink"
+    ),
+    "sink-dq": ServiceKind(("sink", "dq"), "sink-dq", None, "sink-dq"),
+    "lag-exporter": ServiceKind(("lag", "--serve"), "operator", None, "lag-exporter"),
 }
 """Every long-running service of the pipeline (the lag exporter is an operator tool)."""
 
@@ -92,6 +95,8 @@ class PipelineRun:
         self.dsn = with_database(settings.database_dsn, database)
         self.env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, **settings.database_env(database)}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.exits: list[str] = []
+        """Services that exited by themselves and were started again, with their codes."""
         self._args: dict[str, tuple[list[str], dict[str, str]]] = {}
         run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -172,6 +177,21 @@ class PipelineRun:
         self.procs[name] = proc
         return proc
 
+    def launch(
+        self, args: Sequence[str], *, principal: str | None, log_name: str
+    ) -> subprocess.Popen[bytes]:
+        """Start a bounded ``orion`` command (a producer run) in the background; not a
+        service: :meth:`stop` and :meth:`dead` leave it alone."""
+        env = {**self.env, **(self.principal_env(principal) if principal else {})}
+        with open(self.run_dir / f"{log_name}.log", "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "orionctl", *args],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
     def kill(self, name: str) -> None:
         """SIGKILL ``name`` (a crash: nothing flushed, nothing closed)."""
         proc = self.procs[name]
@@ -186,6 +206,18 @@ class PipelineRun:
 
     def dead(self) -> list[str]:
         return [n for n, p in self.procs.items() if p.poll() is not None]
+
+    def supervise(self, report: Report) -> list[str]:
+        """Start again every service that exited by itself, as a supervisor would (a worker
+        exits on purpose when it cannot go on, e.g. fenced after its transaction timed
+        out, for its supervisor to restart it); the names restarted."""
+        dead = self.dead()
+        for name in dead:
+            code = self.procs[name].returncode
+            self.exits.append(f"{name} exited {code}")
+            report(f"{name} exited by itself (code {code}); starting it again")
+            self._spawn(name)
+        return dead
 
     def stop(self) -> dict[str, int]:
         """SIGTERM every service, SIGKILL what has not stopped in 60 s; their exit codes."""
@@ -243,14 +275,18 @@ class PipelineRun:
             behind += sum(max(ends[tp] - counted.get(tp, 0) - 1, 0) for tp in verdicts if ends[tp])
         return behind == 0, behind
 
-    def wait_caught_up(self, timeout_s: float, report: Report, *, every_s: float = 10) -> float:
-        """Block until :meth:`caught_up`; the seconds it took. PipelineError when a service
-        exited or the time ran out."""
+    def wait_caught_up(
+        self, timeout_s: float, report: Report, *, every_s: float = 10, supervise: bool = True
+    ) -> float:
+        """Block until :meth:`caught_up`; the seconds it took. A service that exits is
+        started again (:meth:`supervise`), or with ``supervise=False`` is a PipelineError,
+        like running out of time."""
         started = time.monotonic()
         last_note = 0.0
         while True:
-            dead = self.dead()
-            if dead:
+            if supervise:
+                self.supervise(report)
+            elif dead := self.dead():
                 raise PipelineError(f"{', '.join(dead)} exited early; see {self.run_dir}")
             done, behind = self.caught_up()
             if done:

@@ -133,12 +133,12 @@ class Score:
             self.problems.append(problem)
 
 
-def score(settings: OrionSettings, prefix: str, ledger_path: Path) -> Score:
+def score(settings: OrionSettings, prefix: str, ledger_path: Path, timeout_s: float = 120) -> Score:
     """Every way the processed topics disagree with the ledger."""
     ledger = list(read_ledger(ledger_path))
     s = Score()
-    clean = read_layer(settings, prefix, "clean")
-    dlq = read_layer(settings, prefix, "dlq")
+    clean = read_layer(settings, prefix, "clean", timeout_s)
+    dlq = read_layer(settings, prefix, "dlq", timeout_s)
     s.dlq = len(dlq)
     with Registry(settings.schema_registry_url) as registry:
         decode = AvroDecoder(registry)
