@@ -9,7 +9,6 @@ from rich.table import Table
 
 from orion.settings import default_stack_dir, load_settings
 from orionctl.cli.console import err, out
-from orionctl.demo import DEMO_DATABASE, report_command, run_demo
 
 
 def demo(
@@ -17,6 +16,10 @@ def demo(
     seed: Annotated[int, typer.Option()] = 42,
 ) -> None:
     """Produce a seeded run with defects through processors and both sinks, then report."""
+    # Here, not at the top: the demo's imports (boto3 and the whole pipeline) would be
+    # paid by every other `orion` command's start-up.
+    from orionctl.demo import DEMO_DATABASE, report_command, run_demo
+
     settings = load_settings()
     summary, report_text = run_demo(
         settings,

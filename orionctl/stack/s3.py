@@ -10,10 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import boto3
-import botocore.exceptions
-from botocore.config import Config
-
 from orionctl.stack.component import Component
 from orionctl.stack.install import cached_install, require_tool, run_step
 
@@ -79,6 +75,11 @@ class S3Store(Component):
         }
 
     def client(self) -> object:
+        # boto3 here, not at the top: every `orion` command imports the stack manager,
+        # and boto3 is ~0.3 s of each start-up (python -X importtime).
+        import boto3
+        from botocore.config import Config
+
         return boto3.client(
             "s3",
             endpoint_url=self.url,
@@ -89,6 +90,8 @@ class S3Store(Component):
         )
 
     def healthy(self) -> bool:
+        import botocore.exceptions
+
         try:
             self.client().list_buckets()  # type: ignore[attr-defined]
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
@@ -96,6 +99,8 @@ class S3Store(Component):
         return True
 
     def after_start(self) -> None:
+        import botocore.exceptions
+
         s3 = self.client()
         try:
             s3.head_bucket(Bucket=self.cfg.s3_bucket)  # type: ignore[attr-defined]

@@ -8,6 +8,21 @@ for the writer), ``consumer`` (the sink over the one sink runner), ``backup``,
 ``checksum`` and ``report`` (operators' tools).
 """
 
-from sinks.warehouse.consumer import run_warehouse_sink
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sinks.warehouse.consumer import run_warehouse_sink
 
 __all__ = ["run_warehouse_sink"]
+
+
+def __getattr__(name: str) -> Any:
+    # The sink (and through it the registry client, ~0.5 s of imports) only when it is
+    # asked for: operators' tools import sinks.warehouse.<module> at every CLI start.
+    if name == "run_warehouse_sink":
+        from sinks.warehouse.consumer import run_warehouse_sink
+
+        return run_warehouse_sink
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,7 +6,10 @@ databases loaded from the same topics (one loader killed and restarted, one
 not): surrogate keys and load times depend on the order batches happened to
 commit, so they are replaced by what they stand for (a dimension row's
 business key and valid_from) and ``loaded_at`` and ``load_batch_id`` are left
-out.
+out. ``lineage=False`` also leaves out the Kafka coordinates and timestamps
+(:data:`~sinks.warehouse.tables.LINEAGE`), to compare warehouses loaded from
+two different runs of the same seed: the chaos drill against its fault-free
+reference, whose topics hold the same events at other offsets.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ from __future__ import annotations
 from psycopg2 import sql
 from psycopg2.extensions import connection as Connection
 
-from sinks.warehouse.tables import DIMENSIONS
+from sinks.warehouse.tables import DIMENSIONS, LINEAGE
 
 __all__ = ["table_checksums"]
 
 _LOAD_COLUMNS = {"loaded_at", "load_batch_id"}
+_LINEAGE_COLUMNS = {c.name for c in LINEAGE}
 
 
 def _tables(conn: Connection) -> list[str]:
@@ -41,9 +45,9 @@ def _columns(conn: Connection, table: str) -> list[str]:
         return [r[0] for r in cur.fetchall()]
 
 
-def _canonical(table: str, column: str) -> sql.Composable | None:
+def _canonical(table: str, column: str, lineage: bool = True) -> sql.Composable | None:
     """The expression standing for ``column`` in canonical mode (None: leave it out)."""
-    if column in _LOAD_COLUMNS:
+    if column in _LOAD_COLUMNS or (not lineage and column in _LINEAGE_COLUMNS):
         return None
     for dim in DIMENSIONS.values():
         if column != dim.surrogate:
@@ -62,13 +66,19 @@ def _canonical(table: str, column: str) -> sql.Composable | None:
     return sql.Identifier("t", column)
 
 
-def table_checksums(conn: Connection, *, canonical: bool = False) -> dict[str, tuple[int, str]]:
-    """``{table: (rows, md5)}`` of every table in schema ``warehouse``."""
+def table_checksums(
+    conn: Connection, *, canonical: bool = False, lineage: bool = True
+) -> dict[str, tuple[int, str]]:
+    """``{table: (rows, md5)}`` of every table in schema ``warehouse`` (``lineage=False``
+    implies canonical)."""
     out = {}
+    canonical = canonical or not lineage
     for table in _tables(conn):
         row: sql.Composable
         if canonical:
-            exprs = [e for c in _columns(conn, table) if (e := _canonical(table, c)) is not None]
+            exprs = [
+                e for c in _columns(conn, table) if (e := _canonical(table, c, lineage)) is not None
+            ]
             row = sql.SQL("row({})::text").format(sql.SQL(", ").join(exprs))
         else:
             row = sql.SQL("t::text")
