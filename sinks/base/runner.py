@@ -42,6 +42,7 @@ from prometheus_client import Gauge
 
 from orion.exceptions import ConfigurationError, ServiceUnavailableError
 from orion.kafka_config import KafkaConfig, bootstrap_of
+from orion.kafka_errors import is_fatal
 from orion.kafka_refusal import check_access
 from orion.metrics import Heartbeat
 from sinks.base import metrics
@@ -276,7 +277,7 @@ class SinkRunner:
         if error is not None:
             if error.code() == KafkaError._PARTITION_EOF:
                 return
-            if error.fatal():
+            if is_fatal(error):
                 raise KafkaException(error)
             log.warning("consumer error", extra={"error": str(error)})
             if self._on_consumer_error is not None:

@@ -54,6 +54,7 @@ from confluent_kafka import (
 
 from orion.exceptions import ServiceUnavailableError
 from orion.kafka_config import KafkaConfig
+from orion.kafka_errors import is_fatal
 from stream_processors import metrics
 from stream_processors.configuration import ProcessorConfig
 from stream_processors.engine.changelog import CHANGELOGS, changelog_topic, end_offsets, read_to_end
@@ -334,7 +335,7 @@ class Engine:
                 delay = min(delay * 2, _BACKOFF_MAX_S)
 
     def _consumer_error(self, err: KafkaError) -> None:
-        if err.fatal():
+        if is_fatal(err):
             raise EngineFatalError(f"fatal consumer error: {err}")
         metrics.RETRIES.labels("consume").inc()
         log.warning("consumer error", extra={"error": str(err)})
