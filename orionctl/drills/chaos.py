@@ -96,8 +96,11 @@ class ChaosResult:
 
 
 def _services(run: PipelineRun, silver_prefix: str) -> None:
-    run.start("processor", ["--data-dir", str(run.run_dir / "processor"),
-                            "--instance-id", "processor-1"])  # fmt: skip
+    # A librdkafka call that never returns after a broker restart (librdkafka #5456)
+    # makes the worker exit after a minute, for the supervision to start it again.
+    data = str(run.run_dir / "processor")
+    run.start("processor", ["--data-dir", data, "--instance-id", "processor-1",
+                            "--exit-when-stuck", "60s"])  # fmt: skip
     run.start("sink-s3", ["--max-age", "5", "--instance-id", "sink-s3-1"])
     run.start("sink-warehouse", ["--instance-id", "sink-warehouse-1"])
     run.start(
