@@ -10,8 +10,10 @@ from __future__ import annotations
 import sys
 
 import typer
+from confluent_kafka import KafkaException
 
 from orion.exceptions import OrionError
+from orion.kafka_errors import is_fatal
 from orionctl.cli import admin, dq, s3sink, silver, stack, upkeep, warehouse
 from orionctl.cli.console import err
 from orionctl.cli.dags import dags_app
@@ -62,4 +64,12 @@ def main() -> None:
         app()
     except OrionError as e:
         err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+        sys.exit(1)
+    except KafkaException as e:
+        if not is_fatal(e.args[0]):
+            raise
+        # A consumer or producer librdkafka has given up on (e.g. a static member fenced
+        # by its own rejoin): only a new process recovers; the data is safe.
+        err.print(f"[bold red]error:[/] fatal Kafka client error: {e.args[0]}", highlight=False)
+        err.print("  fix: the service exits for its supervisor to restart it", highlight=False)
         sys.exit(1)

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from orion.kafka_errors import is_fatal
 from sinks.base.batch import TopicPartitionKey
 
 __all__ = ["DestinationOffsets", "KafkaOffsets", "OffsetStore"]
@@ -68,6 +69,8 @@ class KafkaOffsets:
                 asynchronous=False,
             )
         except KafkaException as e:
+            if is_fatal(e.args[0]):
+                raise  # a fenced or otherwise dead consumer: the process must start over
             # Typically a rebalance in progress: the data is durable, and the new
             # owner recognises it by its object name when it writes it again.
             log.warning("commit failed", extra={"partitions": sorted(offsets), "error": str(e)})
