@@ -46,6 +46,7 @@ class ServiceKind:
     principal: str
     group: str | None  # consumer group under the prefix, None: offsets kept elsewhere
     endpoint: str  # the ``service`` label it registers for scraping under
+    reads: str = "raw"  # the layer its group consumes
 
 
 SERVICES: dict[str, ServiceKind] = {
@@ -53,7 +54,7 @@ SERVICES: dict[str, ServiceKind] = {
     "sink-s3": ServiceKind(("sink", "s3"), "sink-s3", "orion-s3-sink", "s3-sink"),
     "sink-warehouse": ServiceKind(("sink", "warehouse"), "sink-warehouse", None, "sink-warehouse"),
     "sink-silver": ServiceKind(
-        ("sink", "silver"), "sink-silver", "orion-silver-sink", "silver-sink"
+        ("sink", "silver"), "sink-silver", "orion-silver-sink", "silver-sink", "clean"
     ),
     "sink-dq": ServiceKind(("sink", "dq"), "sink-dq", None, "sink-dq"),
     "lag-exporter": ServiceKind(("lag", "--serve"), "operator", None, "lag-exporter"),
@@ -219,15 +220,16 @@ class PipelineRun:
             self._spawn(name)
         return dead
 
-    def stop(self) -> dict[str, int]:
-        """SIGTERM every service, SIGKILL what has not stopped in 60 s; their exit codes."""
+    def stop(self, grace_s: float = 120) -> dict[str, int]:
+        """SIGTERM every service, SIGKILL what has not stopped in ``grace_s``; their exit codes
+        (-9: killed, it did not stop in time)."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         codes = {}
         for name, proc in self.procs.items():
             try:
-                codes[name] = proc.wait(timeout=60)
+                codes[name] = proc.wait(timeout=grace_s)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 codes[name] = proc.wait()
@@ -245,16 +247,22 @@ class PipelineRun:
         kinds = {kind_of(n) for n in self.procs}
         behind = 0
         for kind in sorted(kinds):
-            group = SERVICES[kind].group
-            if group is None:
+            spec = SERVICES[kind]
+            if spec.group is None:
                 continue
-            rows = offsets.lag(bootstrap, self.prefix + group)
-            if not rows:
+            committed = offsets.committed_offsets(bootstrap, self.prefix + spec.group)
+            if not committed:
                 return False, -1
+            # Every partition the group reads, committed or not: one it never committed
+            # is behind by all it holds.
+            parts = self._partitions(spec.reads)
+            ends = offsets.list_offsets(bootstrap, parts, offsets.LATEST)
             # A transactional producer leaves a commit marker after its last record: a
             # consumer of a clean topic that has read everything stands one short of the end.
-            marker = 1 if kind == "sink-silver" else 0
-            behind += sum(max(r.lag - marker, 0) if r.end else 0 for r in rows)
+            marker = 1 if spec.reads == "clean" else 0
+            behind += sum(
+                max(ends[tp] - (committed.get(tp) or 0) - marker, 0) for tp in parts if ends[tp]
+            )
         stored = sink_offsets.read(self.dsn)
         if "sink-warehouse" in kinds:
             loaded = stored.get("warehouse", {})
