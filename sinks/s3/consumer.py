@@ -61,7 +61,7 @@ def run_s3_sink(
     storage = build_storage(settings, config)
     sink = S3Sink(
         storage,
-        AvroContainerFormat(codec=config.codec),
+        AvroContainerFormat(codec=config.codec, compress_in_thread=True),
         DailyPartitioner(config.prefix),
         config.limits,
         retry_after_s=config.retry_after_s,

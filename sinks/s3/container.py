@@ -27,6 +27,7 @@ import os
 import struct
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future
 
 from sinks.base import KafkaRecord
 
@@ -85,16 +86,17 @@ class _Strings(dict[str, tuple[bytes, bytes]]):
 
 
 def encode_records(
-    records: Sequence[KafkaRecord], block_bytes: int
-) -> tuple[list[tuple[int, bytes]], str]:
-    """The records' Avro blocks as (record count, uncompressed bytes), and their checksum.
+    records: Sequence[KafkaRecord], block_bytes: int, emit: Callable[[int, bytes], None]
+) -> str:
+    """Hand each Avro block to ``emit(record count, uncompressed bytes)``; return the checksum.
 
     One flat list of pieces per block, joined once: per record this is a
     handful of table look-ups and appends, which is what makes it fast.
+    ``emit`` is called as soon as a block is complete, so its compression can
+    run (in another thread: zlib lets go of the GIL) while the next is encoded.
     """
     strings = _Strings()
     h = hashlib.sha256()
-    blocks: list[tuple[int, bytes]] = []
     avro: list[bytes] = []
     summ: list[bytes] = []
     add, add_sum = avro.append, summ.append
@@ -153,20 +155,20 @@ def encode_records(
         size += 32  # the fixed fields, about; blocks need only be about block_bytes
         count += 1
         if size >= block_bytes:
-            blocks.append((count, b"".join(avro)))
+            emit(count, b"".join(avro))
             h.update(b"".join(summ))
             avro.clear()
             summ.clear()
             size = count = 0
     if count:
-        blocks.append((count, b"".join(avro)))
+        emit(count, b"".join(avro))
         h.update(b"".join(summ))
-    return blocks, h.hexdigest()
+    return h.hexdigest()
 
 
 def records_digest(records: Sequence[KafkaRecord]) -> str:
     """:func:`sinks.s3.format.records_checksum` computed by this module's loop (for tests)."""
-    return encode_records(records, 1 << 30)[1]
+    return encode_records(records, 1 << 30, lambda _count, _data: None)
 
 
 def _compressor(codec: str, level: int | None) -> Callable[[bytes], bytes]:
@@ -191,14 +193,25 @@ def encode_container(
     level: int | None = 1,
     block_bytes: int = 1 << 20,
     metadata: Callable[[str], Mapping[str, str]],
+    executor: Executor | None = None,
 ) -> bytes:
     """One container file of ``records``; ``metadata(checksum)`` gives the extra header entries.
 
     Blocks are cut once ``block_bytes`` of uncompressed records are in one,
-    as fastavro's ``sync_interval`` does.
+    as fastavro's ``sync_interval`` does. With an ``executor`` each block is
+    compressed there while the caller's thread encodes the next one.
     """
     compress = _compressor(codec, level)
-    blocks, checksum = encode_records(records, block_bytes)
+    blocks: list[tuple[int, Future[bytes] | bytes]] = []
+    if executor is None or codec == "null":
+        checksum = encode_records(
+            records, block_bytes, lambda n, data: blocks.append((n, compress(data)))
+        )
+    else:
+        pool = executor
+        checksum = encode_records(
+            records, block_bytes, lambda n, data: blocks.append((n, pool.submit(compress, data)))
+        )
     meta: dict[str, bytes] = {"avro.schema": schema_json.encode(), "avro.codec": codec.encode()}
     meta.update({k: v.encode() for k, v in metadata(checksum).items()})
     sync = os.urandom(16)
@@ -207,8 +220,8 @@ def encode_container(
         kb = k.encode()
         out += [_length(len(kb)), kb, _length(len(v)), v]
     out += [b"\x00", sync]
-    for count, data in blocks:
-        body = compress(data)
+    for count, done in blocks:
+        body = done if isinstance(done, bytes) else done.result()
         out += [_zigzag(count), _length(len(body)), body, sync]
     return b"".join(out)
 

@@ -13,6 +13,7 @@ import io
 import json
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -67,6 +68,8 @@ class Format(Protocol):
 
     def decode(self, body: bytes) -> list[KafkaRecord]: ...
 
+    def close(self) -> None: ...
+
 
 class AvroContainerFormat:
     """Avro object container files of KafkaRecord, deflate-compressed by default.
@@ -79,10 +82,32 @@ class AvroContainerFormat:
 
     extension = "avro"
 
-    def __init__(self, codec: str = "deflate", level: int | None = 1, block_bytes: int = 1 << 20):
+    def __init__(
+        self,
+        codec: str = "deflate",
+        level: int | None = 1,
+        block_bytes: int = 1 << 20,
+        *,
+        compress_in_thread: bool = False,
+    ):
         self.codec = codec
         self.level = level
         self.block_bytes = block_bytes
+        #: one thread that deflates finished blocks while the caller encodes the next (the
+        #: sink's consumer thread; zlib releases the GIL); made on first use, ended by close()
+        self._compress_in_thread = compress_in_thread
+        self._pool: ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        """Stop the compression thread, if one was started; encode() starts a new one."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _executor(self) -> ThreadPoolExecutor | None:
+        if self._compress_in_thread and self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="bronze-deflate")
+        return self._pool
 
     def encode(self, records: Sequence[KafkaRecord]) -> bytes:
         if self.codec in container.CODECS:
@@ -93,6 +118,7 @@ class AvroContainerFormat:
                 level=self.level,
                 block_bytes=self.block_bytes,
                 metadata=lambda checksum: _metadata(records, checksum),
+                executor=self._executor(),
             )
         return self.encode_with_fastavro(records)
 
