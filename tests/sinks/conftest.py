@@ -167,13 +167,39 @@ _COORDINATOR_MOVING = frozenset({
 })  # fmt: skip
 
 
-def committed(settings: OrionSettings, group: str, topic: str, partitions: int) -> dict[int, int]:
-    consumer = Consumer({**settings.kafka_client_config(), "group.id": group})
-    try:
-        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+class CommittedReader:
+    """One consumer that asks for a group's committed offsets as often as a test polls.
+
+    A consumer per question meant a TLS and SCRAM handshake (and a coordinator
+    connection) every 50 ms per polling test: load on a shared machine, and
+    each quick close logs librdkafka's benign "GroupCoordinator: SASL
+    authentication error ... Broker transport failure (after 0ms in state
+    DOWN)" (confluent-kafka-python #1780).
+    """
+
+    def __init__(self, settings: OrionSettings, group: str) -> None:
+        self._consumer = Consumer({**settings.kafka_client_config(), "group.id": group})
+
+    def __enter__(self) -> CommittedReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._consumer.close()
+
+    def committed(self, topic: str, partitions: int) -> dict[int, int]:
+        tps = self._consumer.committed(
+            [TopicPartition(topic, p) for p in range(partitions)], timeout=10
+        )
         return {tp.partition: tp.offset for tp in tps}
-    finally:
-        consumer.close()
+
+    def total(self, topic: str, partitions: int) -> int:
+        """Records committed over every partition (a partition without a commit counts 0)."""
+        return sum(max(o, 0) for o in self.committed(topic, partitions).values())
+
+
+def committed(settings: OrionSettings, group: str, topic: str, partitions: int) -> dict[int, int]:
+    with CommittedReader(settings, group) as reader:
+        return reader.committed(topic, partitions)
 
 
 def wait_committed(
@@ -189,15 +215,16 @@ def wait_committed(
     """
     ends = end_offsets(settings, topic)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert alive(), "the sink stopped before archiving everything"
-        try:
-            if committed(settings, group, topic, len(ends)) == ends:
-                return
-        except KafkaException as e:
-            if e.args[0].code() not in _COORDINATOR_MOVING:
-                raise
-        time.sleep(0.5)
+    with CommittedReader(settings, group) as reader:
+        while time.monotonic() < deadline:
+            assert alive(), "the sink stopped before archiving everything"
+            try:
+                if reader.committed(topic, len(ends)) == ends:
+                    return
+            except KafkaException as e:
+                if e.args[0].code() not in _COORDINATOR_MOVING:
+                    raise
+            time.sleep(0.5)
     raise AssertionError(
         f"not committed in {timeout}s: {committed(settings, group, topic, len(ends))} != {ends}"
     )
