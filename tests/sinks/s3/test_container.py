@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from typing import Any, cast
 
 import pytest
@@ -82,3 +83,19 @@ def test_the_fastavro_path_writes_the_same_records_and_checksum() -> None:
     ours, theirs = fastavro_read(fmt.encode(records)), fastavro_read(via_fastavro)
     assert ours[0] == theirs[0]
     assert ours[1]["orion.records_sha256"] == theirs[1]["orion.records_sha256"]
+
+
+def test_deflate_on_its_own_thread_writes_the_same_records_and_stops_on_close() -> None:
+    records = [
+        KafkaRecord("raw.erp.sales", 1, i, 1_700_000_000_000 + i, 1, b"k", bytes(i % 251) * 9)
+        for i in range(3000)
+    ]
+    threaded = AvroContainerFormat(block_bytes=8192, compress_in_thread=True)
+    try:
+        body = threaded.encode(records)
+        again = threaded.encode(records[:10])
+    finally:
+        threaded.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("bronze-deflate")]
+    assert fastavro_read(body)[0] == records and fastavro_read(again)[0] == records[:10]
+    assert fastavro_read(body)[1]["orion.records_sha256"] == records_checksum(records)
