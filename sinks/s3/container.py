@@ -31,7 +31,7 @@ from concurrent.futures import Executor, Future
 
 from sinks.base import KafkaRecord
 
-__all__ = ["CODECS", "encode_container", "records_digest"]
+__all__ = ["CODECS", "encode_container", "encode_records", "schema_text"]
 
 CODECS = frozenset({"null", "deflate"})
 MAGIC = b"Obj\x01"
@@ -164,11 +164,6 @@ def encode_records(
         emit(count, b"".join(avro))
         h.update(b"".join(summ))
     return h.hexdigest()
-
-
-def records_digest(records: Sequence[KafkaRecord]) -> str:
-    """:func:`sinks.s3.format.records_checksum` computed by this module's loop (for tests)."""
-    return encode_records(records, 1 << 30, lambda _count, _data: None)
 
 
 def _compressor(codec: str, level: int | None) -> Callable[[bytes], bytes]:

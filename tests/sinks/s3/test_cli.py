@@ -89,7 +89,12 @@ def test_two_workers_in_one_group_share_the_partitions_exactly_once(
         assert first.alive() and time.monotonic() < deadline, first.output()[-3000:]
         time.sleep(0.1)
     second = sink_processes(topic, group, bucket, *SINK_ARGS)
-    time.sleep(6)  # the group rebalances onto both workers
+    # Until the group has rebalanced onto both workers: a fixed 6 s was too short at load 15+,
+    # where the first worker then archived the second batch alone.
+    deadline = time.monotonic() + 120
+    while "partitions assigned" not in second.output():
+        assert second.alive() and time.monotonic() < deadline, second.output()[-3000:]
+        time.sleep(0.2)
     produce_records(settings, topic, 4000, partitions=4)
     wait_committed(
         settings, group, topic, timeout=120, alive=lambda: first.alive() and second.alive()
