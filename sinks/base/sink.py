@@ -81,9 +81,10 @@ class BatchingSink(ABC):
         batch = self._batches.get(key)
         if batch is None:
             batch = self._batches[key] = Batch(record.topic, record.partition)
-        batch.append(record)
+        size = record.size
+        batch.append(record, size)
         self._held[0] += 1
-        self._held[1] += record.size
+        self._held[1] += size
 
     def batch(self, key: TopicPartitionKey) -> Batch | None:
         """The non-empty buffer of a partition, or None."""
