@@ -217,8 +217,8 @@ def test_every_row_names_the_committed_load_that_wrote_it(run: Run) -> None:
     for dsn in (run.killed_db, run.clean_db):
         batches = query(dsn, "SELECT count(*), sum(records) FROM metadata.load_batches")[0]
         assert batches[0] > 1 and batches[1] >= sum(run.ends.values()) - len(run.ends), batches
-        for spec in (*DIMENSIONS.values(), *FACTS.values()):
-            table = spec.table
+        tables = [d.table for d in DIMENSIONS.values()] + [f.table for f in FACTS.values()]
+        for table in tables:
             rows, orphans, started_late = query(
                 dsn,
                 f"SELECT count(*), count(*) FILTER (WHERE b.batch_id IS NULL), "
