@@ -367,12 +367,16 @@ class Kafka(Component):
 
     def after_start(self) -> None:
         """Grant the operator and the services under the empty topic prefix; idempotent."""
-        if not self.secured:
+        # A cluster's ACLs are its controllers': granted once, by the last node to be healthy.
+        if not self.secured or self.node != self.count:
             return
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient(self._probe_config(kafka_access.ADMIN))
-        kafka_access.grant(admin, kafka_access.operator_bindings() + kafka_access.bindings(""))
+        # Not the probe's 2 s socket timeout: a busy quorum takes longer to commit ACLs.
+        admin = AdminClient({**self.client_config(kafka_access.ADMIN), "logger": _QUIET})
+        kafka_access.grant(
+            admin, kafka_access.operator_bindings() + kafka_access.bindings(""), timeout_s=60
+        )
 
     def _probe_config(self, principal: str) -> dict[str, Any]:
         return {**self.client_config(principal), "socket.timeout.ms": 2000, "logger": _QUIET}

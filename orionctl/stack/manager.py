@@ -211,11 +211,14 @@ def up(
     report: Reporter = _silent,
     with_extras: tuple[str, ...] = (),
     brokers: int | None = None,
+    only: tuple[str, ...] = (),
 ) -> list[ComponentStatus]:
     """Start whatever is not running, wait until all are healthy, write the endpoints file.
 
     ``with_extras`` adds optional components (``airflow``) to those already enabled;
-    ``brokers`` chooses the Kafka node count (None: the remembered one, 1 at first).
+    ``brokers`` chooses the Kafka node count (None: the remembered one, 1 at first);
+    ``only`` starts just the components named (``kafka``: its nodes), as the
+    three-broker test does beside the session's stack.
     """
     unknown = [e for e in with_extras if e not in EXTRAS]
     if unknown:
@@ -225,12 +228,18 @@ def up(
     _choose_brokers(cfg, brokers)
     extras = tuple(dict.fromkeys((*enabled_extras(cfg), *with_extras)))
     comps = components(cfg, extras)
+    if only:
+        picked = [c.name for name in only for c in _named(cfg, name)]
+        comps = [c for c in comps if c.name in picked]
     install_all(comps, report)
     started: set[str] = set()
     # Components without requirements start together; dependants after theirs are healthy.
     pending = list(comps)
     while pending:
         ready = [c for c in pending if all(r in started for r in c.requires)]
+        if not ready:  # only with ``only``: what they need was left out
+            names = ", ".join(c.name for c in pending)
+            raise StackError(names, "needs components that were not chosen to start")
         for comp in ready:
             if comp.process.pid() is None:
                 _check_ports_free(comp)
