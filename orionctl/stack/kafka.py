@@ -373,7 +373,8 @@ class Kafka(Component):
         from confluent_kafka.admin import AdminClient
 
         # Not the probe's 2 s socket timeout: a busy quorum takes longer to commit ACLs.
-        admin = AdminClient({**self.client_config(kafka_access.ADMIN), "logger": _QUIET})
+        config: dict[str, Any] = {**self.client_config(kafka_access.ADMIN), "logger": _QUIET}
+        admin = AdminClient(config)
         kafka_access.grant(
             admin, kafka_access.operator_bindings() + kafka_access.bindings(""), timeout_s=60
         )
