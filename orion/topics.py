@@ -74,15 +74,48 @@ def existing_topics(client: Any, kafka: KafkaConfig, timeout_s: float = 30.0) ->
         ) from e
 
 
+def replication_for(brokers: int) -> tuple[int, int]:
+    """(replication factor, min.insync.replicas) for a cluster of ``brokers``: three copies
+    where there are three nodes, and acks=all writes that survive one node lost."""
+    factor = max(1, min(3, brokers))
+    return factor, max(1, min(2, factor - 1))
+
+
 def create_topics(
-    kafka: KafkaConfig, specs: list[TopicSpec], timeout_s: float = 30.0
+    kafka: KafkaConfig,
+    specs: list[TopicSpec],
+    timeout_s: float = 30.0,
+    *,
+    replication_factor: int | None = None,
+    min_insync_replicas: int | None = None,
 ) -> dict[str, str]:
-    """Create what is missing; returns topic -> "created" | "exists". Never alters a topic."""
+    """Create what is missing; returns topic -> "created" | "exists". Never alters a topic.
+
+    Replication not given follows the cluster's size (:func:`replication_for`):
+    1 on the one-node stack, 3 and ``min.insync.replicas=2`` on three or more.
+    """
     admin = AdminClient(dict(kafka))
     existing = existing_topics(admin, kafka, timeout_s)
     result = {s.name: "exists" for s in specs if s.name in existing}
+    brokers = len(admin.list_topics(timeout=timeout_s).brokers)
+    default_factor, default_isr = replication_for(brokers)
+    factor = default_factor if replication_factor is None else replication_factor
+    min_isr = min(default_isr, factor) if min_insync_replicas is None else min_insync_replicas
+    if not 1 <= factor <= brokers:
+        raise ConfigurationError(
+            f"replication factor {factor} needs {factor} brokers; the cluster has {brokers}"
+        )
+    if not 1 <= min_isr <= factor:
+        raise ConfigurationError(
+            f"min.insync.replicas must be 1 to the replication factor ({factor}), got {min_isr}"
+        )
     new = [
-        NewTopic(s.name, num_partitions=s.partitions, replication_factor=1, config=s.config)
+        NewTopic(
+            s.name,
+            num_partitions=s.partitions,
+            replication_factor=factor,
+            config={"min.insync.replicas": str(min_isr), **s.config},
+        )
         for s in specs
         if s.name not in existing
     ]

@@ -124,7 +124,7 @@ class PipelineRun:
         kafka = Kafka(cfg)
         if self.settings.kafka_sasl_username is None or not kafka.secured:
             return {}
-        if self.settings.kafka_bootstrap != kafka.endpoint():
+        if self.settings.kafka_bootstrap != kafka.bootstrap():
             return {}
         return service_env(cfg, principal, self.prefix)
 

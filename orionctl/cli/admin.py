@@ -22,13 +22,26 @@ def topics_create(
     partitions: Annotated[int, typer.Option(min=1)] = 6,
     retention_days: Annotated[float, typer.Option(min=0.001)] = 7.0,
     dlq_retention_days: Annotated[float, typer.Option(min=0.001)] = 30.0,
+    replication_factor: Annotated[
+        int | None,
+        typer.Option(min=1, help="copies of each partition; default min(3, brokers)"),
+    ] = None,
+    min_insync_replicas: Annotated[
+        int | None,
+        typer.Option(min=1, help="copies an acks=all write needs; default 2 at factor 3, else 1"),
+    ] = None,
 ) -> None:
     """Create every raw, clean and dead-letter topic that does not exist yet."""
     settings = load_settings()
     specs = topic_specs(
         partitions, retention_days, dlq_retention_days, prefix=settings.topic_prefix
     )
-    result = create_topics(settings.kafka_client_config(), specs)
+    result = create_topics(
+        settings.kafka_client_config(),
+        specs,
+        replication_factor=replication_factor,
+        min_insync_replicas=min_insync_replicas,
+    )
     table = Table(title="topics")
     table.add_column("topic")
     table.add_column("state")

@@ -47,6 +47,15 @@ def up(
             "dag-processor, DAG exporter); remembered until `down --purge`",
         ),
     ] = None,
+    brokers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=5,
+            help="Kafka nodes (combined broker+controller, kafka-1..N; 3: replication factor 3, "
+            "min.insync.replicas 2); remembered until `down --purge`",
+        ),
+    ] = None,
 ) -> None:
     """Install on first use, start what is down, wait until healthy, write the endpoints file."""
     cfg = load_stack_config()
@@ -54,6 +63,7 @@ def up(
         cfg,
         report=lambda msg: err.print(f"[dim]stack:[/] {msg}"),
         with_extras=tuple(with_ or ()),
+        brokers=brokers,
     )
     _print_status(rows)
     out.print(f"endpoints written to {cfg.env_file}")
@@ -72,7 +82,9 @@ def down(
 
 @app.command()
 def restart(
-    name: Annotated[str, typer.Argument(help="the service, e.g. kafka")],
+    name: Annotated[
+        str, typer.Argument(help="the service, e.g. postgres, kafka-2 (kafka: every node)")
+    ],
     down_for: Annotated[
         float, typer.Option(min=0.0, help="seconds to keep it stopped (fault drills)")
     ] = 0.0,
@@ -103,7 +115,8 @@ def logs(
     service: Annotated[
         str,
         typer.Argument(
-            help="kafka, registry, postgres, s3, prometheus, airflow-api-server, "
+            help="kafka (kafka-1..N on a cluster; kafka: each node's), registry, postgres, s3, "
+            "prometheus, airflow-api-server, "
             "airflow-scheduler, airflow-dag-processor or dag-exporter"
         ),
     ],

@@ -21,7 +21,9 @@ from orionctl.stack.process import ManagedProcess
 class Component(ABC):
     """One backing service of the stack."""
 
-    name: ClassVar[str]
+    #: Also the name of its home, log and pid file (a class constant, or per instance
+    #: where one class runs several nodes).
+    name: str
     #: Components that must be healthy before this one starts.
     requires: ClassVar[tuple[str, ...]] = ()
     #: Signal for a clean stop (PostgreSQL wants SIGINT, "fast shutdown").

@@ -48,6 +48,8 @@ class StackConfig(BaseSettings):
     airflow_exporter_port: Port = 18285
     airflow_db: str = "airflow"
     kafka_heap: str = "1g"
+    #: Heap of each node when ``up --brokers`` runs more than one (three JVMs on 2 cores).
+    kafka_node_heap: str = "512m"
     registry_heap: str = "384m"
     postgres_user: str = "orion"
     postgres_password: str = "orion"  # noqa: S105 - loopback-only development stack
@@ -84,6 +86,11 @@ class StackConfig(BaseSettings):
     def extras_file(self) -> Path:
         """Optional components the last ``orion stack up --with ...`` enabled."""
         return self.dir / "extras"
+
+    @property
+    def brokers_file(self) -> Path:
+        """The Kafka node count the last ``orion stack up --brokers N`` chose."""
+        return self.dir / "brokers"
 
     @property
     def env_file(self) -> Path:

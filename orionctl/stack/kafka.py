@@ -1,4 +1,14 @@
-"""Apache Kafka 4.x in KRaft mode: one combined broker and controller node.
+"""Apache Kafka 4.x in KRaft mode: one combined broker and controller node, or three.
+
+``orion stack up --brokers 3`` runs three combined (broker and controller)
+nodes, ``kafka-1`` to ``kafka-3``: a three-voter quorum that survives one node
+lost, at half the JVMs (and memory) of three controllers beside three brokers
+on a 2-core machine. Node ``n`` listens on the configured ports plus
+``NODE_PORT_STEP * (n - 1)``; the cluster defaults to replication factor 3 and
+``min.insync.replicas=2``. All nodes share the one certificate (they listen
+on the same loopback host, its SAN) and are formatted with the same SCRAM
+users and cluster id. The count is remembered in ``$ORION_STACK_DIR/brokers``
+until ``down --purge``.
 
 Jars come from Maven Central through ``mvn dependency:copy-dependencies``; no
 tarball download is needed. Topic auto-creation is off: the project creates
@@ -22,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from orion.exceptions import StackError
+from orion.topics import replication_for
 from orionctl.stack import kafka_access
 from orionctl.stack.component import Component
+from orionctl.stack.config import StackConfig
 from orionctl.stack.install import cached_install, require_java, require_tool, run_step
 from orionctl.stack.tls import BrokerTls, ensure_broker_tls
 
@@ -94,9 +106,55 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
+#: Node ``n`` of a cluster takes the configured ports plus this times ``n - 1``.
+NODE_PORT_STEP = 10
+MAX_BROKERS = 5
+
+
+def remembered_brokers(cfg: StackConfig) -> int:
+    """The broker count the last ``up --brokers`` chose (1 when none did)."""
+    try:
+        count = int(cfg.brokers_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return 1
+    return count if 1 <= count <= MAX_BROKERS else 1
+
+
+def kafka_nodes(cfg: StackConfig, count: int | None = None) -> list[Kafka]:
+    """Every node of the stack's Kafka (``count`` None: the remembered count)."""
+    n = remembered_brokers(cfg) if count is None else count
+    return [Kafka(cfg, node=i, count=n) for i in range(1, n + 1)]
+
+
 class Kafka(Component):
-    name = "kafka"
+    """One node; ``Kafka(cfg)`` is the first, which also speaks for the cluster's clients."""
+
     port_variable = "ORION_STACK_KAFKA_PORT"
+
+    def __init__(self, cfg: StackConfig, node: int = 1, count: int | None = None) -> None:
+        super().__init__(cfg)
+        self.count = remembered_brokers(cfg) if count is None else count
+        if not 1 <= node <= self.count:
+            raise StackError("kafka", f"no node {node} in a cluster of {self.count}")
+        self.node = node
+        #: ``kafka`` alone, ``kafka-1`` ... in a cluster (its home, log and pid file follow).
+        self.name = "kafka" if self.count == 1 else f"kafka-{node}"
+
+    def _shift(self, port: int, node: int | None = None) -> int:
+        return port + NODE_PORT_STEP * ((self.node if node is None else node) - 1)
+
+    @property
+    def client_port(self) -> int:
+        return self._shift(self.cfg.kafka_port)
+
+    @property
+    def controller_port(self) -> int:
+        return self._shift(self.cfg.kafka_controller_port)
+
+    @property
+    def bench_port(self) -> int | None:
+        bench = self.cfg.kafka_bench_port
+        return None if bench is None else self._shift(bench)
 
     @property
     def install_dir(self) -> Path:
@@ -107,11 +165,19 @@ class Kafka(Component):
         return self.home / "logs"
 
     def ports(self) -> list[int]:
-        bench = [] if self.cfg.kafka_bench_port is None else [self.cfg.kafka_bench_port]
-        return [self.cfg.kafka_port, self.cfg.kafka_controller_port, *bench]
+        bench = [] if self.bench_port is None else [self.bench_port]
+        return [self.client_port, self.controller_port, *bench]
 
     def endpoint(self) -> str:
-        return f"{self.cfg.host}:{self.cfg.kafka_port}"
+        """This node's client address (the status table's)."""
+        return f"{self.cfg.host}:{self.client_port}"
+
+    def bootstrap(self) -> str:
+        """Every node's client address: what clients are given, so any one node may be down."""
+        cfg = self.cfg
+        return ",".join(
+            f"{cfg.host}:{self._shift(cfg.kafka_port, n)}" for n in range(1, self.count + 1)
+        )
 
     def install(self) -> None:
         require_java(self.name)
@@ -150,9 +216,9 @@ class Kafka(Component):
     def client_config(self, principal: str = kafka_access.OPERATOR) -> dict[str, Any]:
         """What a client needs to reach the broker as ``principal`` (also the endpoints file's)."""
         if not self.secured:
-            return {"bootstrap.servers": self.endpoint(), "security.protocol": "PLAINTEXT"}
+            return {"bootstrap.servers": self.bootstrap(), "security.protocol": "PLAINTEXT"}
         return {
-            "bootstrap.servers": self.endpoint(),
+            "bootstrap.servers": self.bootstrap(),
             "security.protocol": "SASL_SSL",
             "sasl.mechanism": "SCRAM-SHA-512",
             "sasl.username": principal,
@@ -162,11 +228,12 @@ class Kafka(Component):
 
     def _listener_props(self) -> dict[str, str]:
         cfg = self.cfg
-        controller = f"CONTROLLER://{cfg.host}:{cfg.kafka_controller_port}"
+        port = self.client_port
+        controller = f"CONTROLLER://{cfg.host}:{self.controller_port}"
         if not self.secured:
             return {
-                "listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port},{controller}",
-                "advertised.listeners": f"PLAINTEXT://{cfg.host}:{cfg.kafka_port}",
+                "listeners": f"PLAINTEXT://{cfg.host}:{port},{controller}",
+                "advertised.listeners": f"PLAINTEXT://{cfg.host}:{port}",
                 "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                 "inter.broker.listener.name": "PLAINTEXT",
             }
@@ -176,13 +243,13 @@ class Kafka(Component):
             "org.apache.kafka.common.security.scram.ScramLoginModule required "
             f'username="{kafka_access.ADMIN}" password="{secret}";'
         )
-        listeners = [f"SASL_SSL://{cfg.host}:{cfg.kafka_port}", controller]
-        advertised = [f"SASL_SSL://{cfg.host}:{cfg.kafka_port}"]
+        listeners = [f"SASL_SSL://{cfg.host}:{port}", controller]
+        advertised = [f"SASL_SSL://{cfg.host}:{port}"]
         protocols = "SASL_SSL:SASL_SSL,CONTROLLER:SASL_PLAINTEXT"
         props = {}
-        if cfg.kafka_bench_port is not None:
-            listeners.append(f"BENCH://{cfg.host}:{cfg.kafka_bench_port}")
-            advertised.append(f"BENCH://{cfg.host}:{cfg.kafka_bench_port}")
+        if self.bench_port is not None:
+            listeners.append(f"BENCH://{cfg.host}:{self.bench_port}")
+            advertised.append(f"BENCH://{cfg.host}:{self.bench_port}")
             protocols += ",BENCH:SASL_PLAINTEXT"
             props["listener.name.bench.sasl.enabled.mechanisms"] = "SCRAM-SHA-512"
             props["listener.name.bench.scram-sha-512.sasl.jaas.config"] = scram
@@ -228,22 +295,25 @@ class Kafka(Component):
             passwords = kafka_access.ensure_passwords(cfg)
             for principal, secret in passwords.items():
                 scram += ["--add-scram", f"SCRAM-SHA-512=[name={principal},password={secret}]"]
+        factor, min_isr = (str(v) for v in replication_for(self.count))
         props = {
             "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.bootstrap.servers": f"{cfg.host}:{cfg.kafka_controller_port}",
+            "node.id": str(self.node),
+            **self._quorum_props(),
             **self._listener_props(),
             "controller.listener.names": "CONTROLLER",
             "log.dirs": str(self.log_dirs),
             "num.partitions": "6",
             "auto.create.topics.enable": "false",
-            "offsets.topic.replication.factor": "1",
+            "default.replication.factor": factor,
+            "min.insync.replicas": min_isr,
+            "offsets.topic.replication.factor": factor,
             "offsets.topic.num.partitions": "12",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.replication.factor": factor,
+            "transaction.state.log.min.isr": min_isr,
             "transaction.state.log.num.partitions": "12",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": factor,
+            "share.coordinator.state.topic.min.isr": min_isr,
             "group.initial.rebalance.delay.ms": "0",
             "log.retention.hours": "168",
         }
@@ -253,7 +323,8 @@ class Kafka(Component):
         properties.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
         (self.home / "log4j2.properties").write_text(_LOG4J2)
         if not formatted:
-            cluster_id = new_cluster_id()
+            # A lone node bootstraps its quorum alone; a cluster's voters are static.
+            alone = ["--standalone"] if self.count == 1 else []
             run_step(
                 self.name,
                 [
@@ -262,33 +333,64 @@ class Kafka(Component):
                     self._classpath(),
                     "kafka.tools.StorageTool",
                     "format",
-                    f"--cluster-id={cluster_id}",
+                    f"--cluster-id={self._cluster_id()}",
                     "-c",
                     str(properties),
-                    "--standalone",
+                    *alone,
                     *scram,
                 ],
                 cwd=self.home,
                 fix=f"delete {self.log_dirs} (its storage could not be formatted) and retry",
             )
 
+    def _quorum_props(self) -> dict[str, str]:
+        host = self.cfg.host
+        if self.count == 1:
+            return {"controller.quorum.bootstrap.servers": f"{host}:{self.controller_port}"}
+        voters = ",".join(
+            f"{n}@{host}:{self._shift(self.cfg.kafka_controller_port, n)}"
+            for n in range(1, self.count + 1)
+        )
+        return {"controller.quorum.voters": voters}
+
+    def _cluster_id(self) -> str:
+        """One id for every node of the cluster, made by whichever node is formatted first."""
+        if self.count == 1:
+            return new_cluster_id()
+        path = self.cfg.dir / "data" / "kafka-cluster-id"
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(new_cluster_id() + "\n")
+            return path.read_text().strip()
+
     def after_start(self) -> None:
         """Grant the operator and the services under the empty topic prefix; idempotent."""
-        if not self.secured:
+        # A cluster's ACLs are its controllers': granted once, by the last node to be healthy.
+        if not self.secured or self.node != self.count:
             return
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient(self._probe_config(kafka_access.ADMIN))
-        kafka_access.grant(admin, kafka_access.operator_bindings() + kafka_access.bindings(""))
+        # Not the probe's 2 s socket timeout: a busy quorum takes longer to commit ACLs.
+        config: dict[str, Any] = {**self.client_config(kafka_access.ADMIN), "logger": _QUIET}
+        admin = AdminClient(config)
+        kafka_access.grant(
+            admin, kafka_access.operator_bindings() + kafka_access.bindings(""), timeout_s=60
+        )
 
     def _probe_config(self, principal: str) -> dict[str, Any]:
         return {**self.client_config(principal), "socket.timeout.ms": 2000, "logger": _QUIET}
+
+    def _node_probe_config(self) -> dict[str, Any]:
+        # Only this node: with the whole list, a healthy neighbour would answer for a dead one.
+        return {**self._probe_config(kafka_access.ADMIN), "bootstrap.servers": self.endpoint()}
 
     def argv(self) -> list[str]:
         return [
             "java",
             "-Xms256m",
-            f"-Xmx{self.cfg.kafka_heap}",
+            f"-Xmx{self.cfg.kafka_heap if self.count == 1 else self.cfg.kafka_node_heap}",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
             "-Djava.awt.headless=true",
@@ -302,9 +404,10 @@ class Kafka(Component):
     def healthy(self) -> bool:
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient(self._probe_config(kafka_access.ADMIN))
+        admin = AdminClient(self._node_probe_config())
         try:
             meta = admin.list_topics(timeout=2)
         except Exception:  # the probe's only job is yes/no; the log says why
             return False
-        return bool(meta.brokers)
+        # In a cluster, healthy once this node is registered (unfenced) in the metadata.
+        return self.node in meta.brokers

@@ -225,7 +225,7 @@ def service_env(
     if not kafka.secured:
         return {"ORION_TOPIC_PREFIX": topic_prefix}
     if topic_prefix or app_id != PROCESSOR_APP_ID:
-        admin = _admin(kafka.endpoint(), str(kafka.tls.ca_file), password(cfg, ADMIN))
+        admin = _admin(kafka.bootstrap(), str(kafka.tls.ca_file), password(cfg, ADMIN))
         grant(admin, bindings(topic_prefix, app_id=app_id))
     return env
 

@@ -20,7 +20,7 @@ from orion.settings import ENDPOINT_VARIABLES
 from orionctl.stack.airflow import airflow_components
 from orionctl.stack.component import Component
 from orionctl.stack.config import StackConfig
-from orionctl.stack.kafka import Kafka
+from orionctl.stack.kafka import MAX_BROKERS, Kafka, kafka_nodes, remembered_brokers
 from orionctl.stack.postgres import ANALYST, LOADER, MIGRATOR, Postgres
 from orionctl.stack.process import port_open, wait_until
 from orionctl.stack.prometheus import Prometheus
@@ -56,7 +56,7 @@ def components(cfg: StackConfig, extras: tuple[str, ...] | None = None) -> list[
     comps: list[Component] = [
         Postgres(cfg),
         Registry(cfg),
-        Kafka(cfg),
+        *kafka_nodes(cfg),
         S3Store(cfg),
         Prometheus(cfg),
     ]
@@ -69,11 +69,38 @@ def component_names() -> list[str]:
     return [c.name for c in components(StackConfig(), tuple(EXTRAS))]
 
 
-def _by_name(cfg: StackConfig, name: str) -> Component:
-    for c in components(cfg, tuple(EXTRAS)):
-        if c.name == name:
-            return c
-    raise StackError(name, "no such component", fix=f"use one of: {', '.join(component_names())}")
+def _named(cfg: StackConfig, name: str) -> list[Component]:
+    """The component called ``name``; ``kafka`` on a cluster names every node."""
+    comps = components(cfg, tuple(EXTRAS))
+    exact = [c for c in comps if c.name == name]
+    if exact:
+        return exact
+    nodes = [c for c in comps if isinstance(c, Kafka)]
+    if name == "kafka" and nodes:
+        return list(nodes)
+    names = [c.name for c in comps]
+    raise StackError(name, "no such component", fix=f"use one of: {', '.join(names)}")
+
+
+def _choose_brokers(cfg: StackConfig, brokers: int | None) -> None:
+    """Remember ``brokers``; refuse a count other than the one the Kafka storage was made for."""
+    if brokers is None:
+        return
+    if not 1 <= brokers <= MAX_BROKERS:
+        raise StackError("kafka", f"--brokers must be 1-{MAX_BROKERS}, got {brokers}")
+    now = remembered_brokers(cfg)
+    if brokers == now:
+        return
+    nodes = kafka_nodes(cfg, now)
+    formatted = [n.name for n in nodes if (n.log_dirs / "meta.properties").is_file()]
+    if formatted:
+        raise StackError(
+            "kafka",
+            f"this stack's Kafka has {now} node(s) ({', '.join(formatted)}), not {brokers}",
+            fix=f"`orion stack down --purge` first, or `orion stack up --brokers {now}`",
+        )
+    cfg.brokers_file.parent.mkdir(parents=True, exist_ok=True)
+    cfg.brokers_file.write_text(f"{brokers}\n")
 
 
 @dataclass(frozen=True)
@@ -101,7 +128,7 @@ def endpoints(cfg: StackConfig) -> dict[str, str]:
     pg = Postgres(cfg)
     kafka = Kafka(cfg).client_config()
     return {
-        "ORION_KAFKA_BOOTSTRAP": Kafka(cfg).endpoint(),
+        "ORION_KAFKA_BOOTSTRAP": kafka["bootstrap.servers"],
         "ORION_SCHEMA_REGISTRY_URL": Registry(cfg).endpoint(),
         "ORION_DATABASE_URL": pg.role_dsn(MIGRATOR, cfg.warehouse_db),
         "ORION_LOADER_DATABASE_URL": pg.role_dsn(LOADER, cfg.warehouse_db),
@@ -133,11 +160,12 @@ def write_env_file(cfg: StackConfig) -> Path:
 def install_all(comps: list[Component], report: Reporter = _silent) -> None:
     """Install every component; independent downloads run side by side."""
     report("installing (first run downloads Kafka, the registry and versitygw)")
-    java_based = [c for c in comps if c.name in {"kafka", "registry"}]
+    java_based: list[Component] = [c for c in comps if isinstance(c, (Kafka, Registry))]
     others = [c for c in comps if c not in java_based]
 
     def sequential(group: list[Component]) -> None:
-        # Two Maven runs at once can corrupt the shared local repository: keep them in turn.
+        # Two Maven runs at once can corrupt the shared local repository: keep them in turn
+        # (Kafka's nodes share one install: the second finds it in the cache).
         for c in group:
             c.install()
 
@@ -179,25 +207,39 @@ def _wait_healthy(comp: Component, timeout_s: float) -> None:
 
 
 def up(
-    cfg: StackConfig, report: Reporter = _silent, with_extras: tuple[str, ...] = ()
+    cfg: StackConfig,
+    report: Reporter = _silent,
+    with_extras: tuple[str, ...] = (),
+    brokers: int | None = None,
+    only: tuple[str, ...] = (),
 ) -> list[ComponentStatus]:
     """Start whatever is not running, wait until all are healthy, write the endpoints file.
 
-    ``with_extras`` adds optional components (``airflow``) to those already enabled.
+    ``with_extras`` adds optional components (``airflow``) to those already enabled;
+    ``brokers`` chooses the Kafka node count (None: the remembered one, 1 at first);
+    ``only`` starts just the components named (``kafka``: its nodes), as the
+    three-broker test does beside the session's stack.
     """
     unknown = [e for e in with_extras if e not in EXTRAS]
     if unknown:
         raise StackError(
             ",".join(unknown), "no such optional component", fix=f"use one of: {', '.join(EXTRAS)}"
         )
+    _choose_brokers(cfg, brokers)
     extras = tuple(dict.fromkeys((*enabled_extras(cfg), *with_extras)))
     comps = components(cfg, extras)
+    if only:
+        picked = [c.name for name in only for c in _named(cfg, name)]
+        comps = [c for c in comps if c.name in picked]
     install_all(comps, report)
     started: set[str] = set()
     # Components without requirements start together; dependants after theirs are healthy.
     pending = list(comps)
     while pending:
         ready = [c for c in pending if all(r in started for r in c.requires)]
+        if not ready:  # only with ``only``: what they need was left out
+            names = ", ".join(c.name for c in pending)
+            raise StackError(names, "needs components that were not chosen to start")
         for comp in ready:
             if comp.process.pid() is None:
                 _check_ports_free(comp)
@@ -241,6 +283,7 @@ def down(cfg: StackConfig, *, purge: bool = False, report: Reporter = _silent) -
         for comp in components(cfg, tuple(EXTRAS)):
             comp.purge()
         cfg.extras_file.unlink(missing_ok=True)
+        cfg.brokers_file.unlink(missing_ok=True)
         for sub in ("data", "logs", "run", "prometheus", "secrets", "tls"):
             shutil.rmtree(cfg.dir / sub, ignore_errors=True)
         cfg.env_file.unlink(missing_ok=True)
@@ -256,9 +299,9 @@ def restart(
     What an operator does after changing a setting, and how the fault tests take the
     broker (or PostgreSQL, or S3) away from running services and give it back.
     """
-    comp = _by_name(cfg, name)
-    if comp.stop():
-        report(f"stopped {comp.name}")
+    for comp in _named(cfg, name):
+        if comp.stop():
+            report(f"stopped {comp.name}")
     time.sleep(down_for_s)
     return up(cfg, report)
 
@@ -272,4 +315,8 @@ def log_tail(comp: Component, lines: int) -> str:
 
 
 def logs(cfg: StackConfig, name: str, lines: int = 50) -> str:
-    return log_tail(_by_name(cfg, name), lines)
+    """One service's last lines; ``kafka`` on a cluster gives each node's under its name."""
+    comps = _named(cfg, name)
+    if len(comps) == 1:
+        return log_tail(comps[0], lines)
+    return "\n".join(f"==> {c.name} <==\n{log_tail(c, lines)}" for c in comps)

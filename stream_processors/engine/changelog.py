@@ -38,7 +38,7 @@ def ensure_changelogs(admin: AdminClient, app_id: str, partitions: int) -> None:
         NewTopic(
             changelog_topic(app_id, n),
             num_partitions=partitions,
-            replication_factor=1,
+            replication_factor=-1,  # the broker's default: 1 alone, 3 on a cluster
             config=config,
         )
         for n in CHANGELOGS
