@@ -3,8 +3,10 @@
 Why: ``make test`` checks the manifests without a cluster and without a Go
 ``kustomize`` binary. This renders the subset of Kustomize those files use
 (``resources``, ``namespace``, ``labels``, ``images``, ``replicas`` and
-``patches`` by path, merged the strategic way: maps by key, lists of named
-items by ``name``, other lists replaced) and refuses any other field, so a
+``patches`` by path: built-in kinds merged the strategic way, maps by key and
+lists of named items by ``name``; custom resources such as KEDA's, whose
+schemas kustomize does not know, as JSON merge patches, every list replaced
+whole, as kustomize does) and refuses any other field, so a
 kustomization that grows past it fails the tests instead of being half-read.
 """
 
@@ -93,23 +95,29 @@ def _find(objects: list[Obj], kind: str | None, name: str, workload: bool = Fals
 
 def _apply_patch(objects: list[Obj], patch: Obj) -> None:
     target = _find(objects, patch["kind"], patch["metadata"]["name"])
-    merged = merge(target, patch)
+    merged = merge(target, patch, strategic=_built_in(patch))
     target.clear()
     target.update(merged)
 
 
-def merge(base: Any, patch: Any) -> Any:
-    """Strategic merge of ``patch`` into ``base`` for the shapes these manifests use."""
+def _built_in(obj: Obj) -> bool:
+    """Whether kustomize knows the kind's schema (and so its lists' merge keys)."""
+    group = str(obj["apiVersion"]).rpartition("/")[0]
+    return group in {"", "apps", "batch"}
+
+
+def merge(base: Any, patch: Any, strategic: bool = True) -> Any:
+    """Merge ``patch`` into ``base``: strategic (named lists by name) or JSON merge patch."""
     if isinstance(base, dict) and isinstance(patch, dict):
         out = copy.deepcopy(base)
         for key, value in patch.items():
-            out[key] = merge(out[key], value) if key in out else copy.deepcopy(value)
+            out[key] = merge(out[key], value, strategic) if key in out else copy.deepcopy(value)
         return out
-    if isinstance(base, list) and isinstance(patch, list) and _keyed(base) and _keyed(patch):
+    if strategic and isinstance(base, list) and isinstance(patch, list) and _keyed(patch):
         out_list = copy.deepcopy(base)
         for item in patch:
-            key = _merge_key(item)
-            same = [i for i, b in enumerate(out_list) if _merge_key(b) == key]
+            key = item["name"]
+            same = [i for i, b in enumerate(out_list) if b.get("name") == key]
             if same:
                 out_list[same[0]] = merge(out_list[same[0]], item)
             else:
@@ -119,12 +127,8 @@ def merge(base: Any, patch: Any) -> Any:
 
 
 def _keyed(items: list[Any]) -> bool:
-    return bool(items) and all(isinstance(i, dict) and ("name" in i or "type" in i) for i in items)
-
-
-def _merge_key(item: Obj) -> Any:
-    """Containers, volumes and env merge by name; KEDA triggers by type."""
-    return item.get("name", item.get("type"))
+    """Containers, volumes, env and ports: lists of items merged by ``name``."""
+    return bool(items) and all(isinstance(i, dict) and "name" in i for i in items)
 
 
 def _set_image(objects: list[Obj], image: Obj) -> None:
