@@ -101,21 +101,7 @@ def run_perf(records: int, size: int, kafka: KafkaConfig) -> float:
     if PERF_TOPIC not in admin.list_topics(timeout=10).topics:
         admin.create_topics([NewTopic(PERF_TOPIC, 6, 1)])[PERF_TOPIC].result(30)
     libs = Kafka(load_stack_config()).install_dir / "libs" / "*"
-    cmd = [
-        "java",
-        "-Xmx512m",
-        "-cp",
-        str(libs),
-        "org.apache.kafka.tools.ProducerPerformance",
-        "--topic",
-        PERF_TOPIC,
-        "--num-records",
-        str(records),
-        "--record-size",
-        str(size),
-        "--throughput",
-        "-1",
-        "--producer-props",
+    props = [
         *java_client_properties(kafka),
         "acks=all",
         "enable.idempotence=true",
@@ -123,7 +109,29 @@ def run_perf(records: int, size: int, kafka: KafkaConfig) -> float:
         "batch.size=1000000",
         "compression.type=lz4",
     ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=1800).stdout
+    # A file, not --producer-props: that option splits each pair at every "=", and the
+    # SASL JAAS line has several (it failed with "Invalid property" once SASL came in).
+    with tempfile.NamedTemporaryFile("w", suffix=".properties") as config:
+        config.write("\n".join(props) + "\n")
+        config.flush()
+        cmd = [
+            "java",
+            "-Xmx512m",
+            "-cp",
+            str(libs),
+            "org.apache.kafka.tools.ProducerPerformance",
+            "--topic",
+            PERF_TOPIC,
+            "--num-records",
+            str(records),
+            "--record-size",
+            str(size),
+            "--throughput",
+            "-1",
+            "--producer.config",
+            config.name,
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=1800).stdout
     final = [ln for ln in out.splitlines() if "records sent" in ln][-1]
     match = re.search(r"([\d.]+) records/sec", final)
     assert match, final
