@@ -34,11 +34,13 @@ from producers.exports.writer import ExportOptions
 from producers.runner import ProduceOptions
 from producers.topics import SOURCES
 
-__all__ = ["DEFAULT_RATE", "ProducerSettings", "load_producer_settings"]
+__all__ = ["DEFAULT_RATE", "MAX_WORKERS", "ProducerSettings", "load_producer_settings"]
 
 ENV_PREFIX = "ORION_PRODUCER_"
 DEFAULT_RATE = 1000.0
 """Events per second when neither a rate nor as-fast-as-possible is asked for."""
+MAX_WORKERS = 64
+"""Most producer worker processes (``--workers``): one chunk's worker ids fit in a byte."""
 
 
 def _env(name: str) -> str:
@@ -92,6 +94,8 @@ class ProducerSettings(OrionBaseSettings):
     """Write the ground-truth ledger (JSON lines) here."""
     to_files: str | None = Field(default=None, validation_alias=_env("TO_FILES"))
     """Write landing-zone export files to this directory or ``s3://bucket/prefix``, not Kafka."""
+    workers: int = Field(default=1, validation_alias=_env("WORKERS"))
+    """Producer processes encoding and sending (1: all in this process); same events and ledger."""
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -136,6 +140,11 @@ class ProducerSettings(OrionBaseSettings):
                 f"--rate must be > 0 and finite (events per second), got {self.rate:g}",
                 fix=f"pass e.g. --rate 1000 (or set {_env('RATE')}), or --max-rate",
             )
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ConfigurationError(
+                f"--workers must be between 1 and {MAX_WORKERS}, got {self.workers}",
+                fix=f"pass e.g. --workers 2 (or set {_env('WORKERS')}): about one per spare core",
+            )
         if not 0.0 <= self.defect_rate <= 1.0:
             raise ConfigurationError(
                 f"--defect-rate must be between 0 and 1, got {self.defect_rate:g}",
@@ -162,6 +171,12 @@ class ProducerSettings(OrionBaseSettings):
             raise ConfigurationError(
                 f"--to-files {self.to_files!r} is not a directory",
                 fix=f"pass {option} as a directory (created if missing) or s3://bucket/prefix",
+            )
+        if self.workers != 1:
+            raise ConfigurationError(
+                "--to-files and --workers exclude each other: export files are written by one"
+                " process",
+                fix=f"leave out --workers (check {_env('WORKERS')} in the environment)",
             )
         if self.rate is not None:
             raise ConfigurationError(
@@ -193,7 +208,11 @@ class ProducerSettings(OrionBaseSettings):
     def produce_options(self) -> ProduceOptions:
         """How much to send, how fast and where the ledger goes."""
         return ProduceOptions(
-            events=self.events, duration_s=self.duration_s, rate=self.pace, ledger=self.ledger
+            events=self.events,
+            duration_s=self.duration_s,
+            rate=self.pace,
+            ledger=self.ledger,
+            workers=self.workers,
         )
 
     def export_options(self) -> ExportOptions:

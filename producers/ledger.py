@@ -31,7 +31,14 @@ from typing import Any, TextIO
 from orion.reasons import DefectKind, Outcome, Reason
 from producers.clock import Formatter
 
-__all__ = ["ExpectedParts", "LedgerRecord", "LedgerWriter", "build_expected", "read_ledger"]
+__all__ = [
+    "ExpectedParts",
+    "LedgerFields",
+    "LedgerRecord",
+    "LedgerWriter",
+    "build_expected",
+    "read_ledger",
+]
 
 
 # What a lazily built ``expected`` is made from: business values with clean
@@ -39,7 +46,26 @@ __all__ = ["ExpectedParts", "LedgerRecord", "LedgerWriter", "build_expected", "r
 # (None for facts).
 ExpectedParts = tuple[dict[str, Any], str, str, int, int, str | None]
 
+# What :meth:`LedgerRecord.wire_fields` gives: the constructor's arguments,
+# enums as their string values.
+LedgerFields = tuple[
+    int,
+    str,
+    str,
+    str,
+    tuple[str, ...],
+    str,
+    str | None,
+    str | None,
+    dict[str, Any] | None,
+    ExpectedParts | None,
+]
+
 _FMT = Formatter()
+# Enum lookups by value without a call per event (a worker rebuilds a record per event).
+_DEFECTS = {d.value: d for d in DefectKind}
+_OUTCOMES = {o.value: o for o in Outcome}
+_REASONS = {r.value: r for r in Reason}
 
 
 def build_expected(parts: ExpectedParts) -> dict[str, Any]:
@@ -117,6 +143,43 @@ class LedgerRecord:
             self._parts = None
         return self._expected
 
+    def wire_fields(self) -> LedgerFields:
+        """The constructor's arguments as plain values, cheap to pickle to a worker process.
+
+        Enums become their string values (a ledger line spells them the same
+        way) and ``expected`` stays unformatted when it has not been read, so
+        the worker, not the simulating process, pays for formatting it.
+        """
+        return (
+            self.seq,
+            self.event_id,
+            self.topic,
+            self.key,
+            tuple([d.value for d in self.defects]) if self.defects else (),
+            self.outcome.value,
+            None if self.reason is None else self.reason.value,
+            self.duplicate_of,
+            self._expected,
+            self._parts,
+        )
+
+    @classmethod
+    def from_wire_fields(cls, fields: LedgerFields) -> LedgerRecord:
+        """Inverse of :meth:`wire_fields`; its ledger line is the original's, byte for byte."""
+        seq, event_id, topic, key, defects, outcome, reason, duplicate_of, expected, parts = fields
+        return cls(
+            seq,
+            event_id,
+            topic,
+            key,
+            tuple(_DEFECTS[d] for d in defects),
+            _OUTCOMES[outcome],
+            None if reason is None else _REASONS[reason],
+            duplicate_of,
+            expected,
+            parts,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON-friendly mapping written as one ledger line."""
         return {
@@ -179,6 +242,12 @@ class LedgerWriter:
         """Write one record as one line."""
         self._fh.write(record.to_json())
         self._fh.write("\n")
+
+    def write_lines(self, lines: list[str]) -> None:
+        """Write ready-made lines (from :meth:`LedgerRecord.to_json`), in order."""
+        if lines:
+            self._fh.write("\n".join(lines))
+            self._fh.write("\n")
 
     def flush(self) -> None:
         """Push buffered lines to the operating system."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import Producer
 
 from orion.catalog import entities, load_schema, load_schema_text, subject
 from orion.exceptions import ConfigurationError
@@ -28,11 +28,9 @@ from orion.serde import AvroEncoder
 from orion.settings import OrionSettings
 from orion.topics import existing_topics
 from producers import metrics
+from producers.delivery import Delivery, DeliveryCounts, drain, produce, resend
 from producers.ledger import LedgerWriter
 from producers.simulation import SimEvent, SimulationConfig, simulate
-
-FLUSH_TIMEOUT_S = 120.0
-LATENCY_SAMPLE = 64  # time one delivery in this many
 
 
 @dataclass(frozen=True)
@@ -44,15 +42,15 @@ class ProduceOptions:
     rate: float | None = None  # events per second; None = as fast as possible
     ledger: Path | None = None
     max_retries: int = 3
+    workers: int = 1  # producer processes; 1 = simulate, encode and send in this process
 
 
 @dataclass
-class ProduceStats:
+class ProduceStats(DeliveryCounts):
+    """What a run did (``delivered``, ``retried``, ``failed`` are the delivery callbacks')."""
+
     sent: int = 0
     bytes: int = 0
-    delivered: int = 0
-    retried: int = 0
-    failed: int = 0
     elapsed_s: float = 0.0
     by_topic: Counter[str] = field(default_factory=Counter)
     by_defect: Counter[str] = field(default_factory=Counter)
@@ -104,66 +102,6 @@ def build_encoders(registry: Registry, prefix: str = "") -> dict[str, AvroEncode
     return encoders
 
 
-class _Delivery:
-    """Delivery callback state: counts, and failed events queued for another try."""
-
-    def __init__(self, stats: ProduceStats, max_retries: int) -> None:
-        self.stats = stats
-        self.max_retries = max_retries
-        self.retry: list[tuple[str, bytes, bytes, int]] = []
-        self._lock = threading.Lock()
-        self._published = 0
-
-    def callback(self, attempt: int) -> Callable[[KafkaError | None, Message], None]:
-        # Runs once per message on the hot path (inside poll/flush, in this thread):
-        # the success branch only counts; metrics are published in bulk by sync_metrics,
-        # and one delivery in LATENCY_SAMPLE is timed.
-        stats = self.stats
-
-        def on_delivery(err: KafkaError | None, msg: Message) -> None:
-            if err is None:
-                stats.delivered += 1
-                if not stats.delivered % LATENCY_SAMPLE:
-                    latency = msg.latency()
-                    if latency is not None:
-                        metrics.DELIVERY_LATENCY.observe(latency)
-                return
-            topic = msg.topic() or "?"
-            again = attempt < self.max_retries and not err.fatal()
-            metrics.DELIVERY_ERRORS.labels(topic, str(again).lower()).inc()
-            if again:
-                with self._lock:
-                    self.retry.append((topic, msg.key() or b"", msg.value() or b"", attempt + 1))
-            else:
-                self.stats.failed += 1
-
-        return on_delivery
-
-    def sync_metrics(self) -> None:
-        metrics.DELIVERED.inc(self.stats.delivered - self._published)
-        self._published = self.stats.delivered
-
-    def take_retries(self) -> list[tuple[str, bytes, bytes, int]]:
-        with self._lock:
-            batch, self.retry = self.retry, []
-        return batch
-
-
-def _produce(
-    producer: Producer,
-    topic: str,
-    key: bytes,
-    value: bytes,
-    on_delivery: Callable[[KafkaError | None, Message], None],
-) -> None:
-    while True:
-        try:
-            producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
-            return
-        except BufferError:
-            producer.poll(0.05)  # local queue full: let deliveries drain, never drop
-
-
 def _paced(events: Iterator[SimEvent], rate: float | None) -> Iterator[SimEvent]:
     if rate is None:
         yield from events
@@ -185,14 +123,24 @@ def run(
     stop: threading.Event,
     on_progress: Callable[[ProduceStats], None] | None = None,
 ) -> ProduceStats:
-    """Send simulated events until the budget is spent or ``stop`` is set; flush; return counts."""
+    """Send simulated events until the budget is spent or ``stop`` is set; flush; return counts.
+
+    With ``options.workers`` > 1 the events are encoded and sent by that many
+    worker processes (:mod:`producers.workers`); the events, the ledger and the
+    counts are the same.
+    """
     stats = ProduceStats()
     producer = Producer(producer_config(settings))
     prefix = settings.topic_prefix
     check_broker(producer, settings.kafka_client_config(), prefix)
     with Registry.of(settings) as registry:
         encoders = build_encoders(registry, prefix)
-    delivery = _Delivery(stats, options.max_retries)
+    if options.workers > 1:
+        from producers.workers import run_workers
+
+        del producer  # the workers have their own
+        return run_workers(settings, encoders, sim, options, stop, on_progress)
+    delivery = Delivery(stats, options.max_retries)
     first_try = delivery.callback(0)
     ledger = LedgerWriter(options.ledger) if options.ledger else None
     started = time.monotonic()
@@ -203,7 +151,7 @@ def run(
             if stop.is_set() or (options.events is not None and stats.sent >= options.events):
                 break
             value = ev.poison if ev.poison is not None else encoders[ev.topic](ev.value or {})
-            _produce(producer, prefix + ev.topic, ev.key.encode(), value, first_try)
+            produce(producer, prefix + ev.topic, ev.key.encode(), value, first_try)
             if ledger is not None:
                 ledger.write(ev.ledger)
             stats.sent += 1
@@ -217,33 +165,16 @@ def run(
             child.inc()
             if stats.sent % 1000 == 0:
                 producer.poll(0)
-                _resend(producer, delivery, stats)
+                resend(producer, delivery)
                 delivery.sync_metrics()
                 if deadline is not None and time.monotonic() >= deadline:
                     break
                 if on_progress is not None:
                     on_progress(stats)
-        _drain(producer, delivery, stats)
+        drain(producer, delivery)
         delivery.sync_metrics()
     finally:
         if ledger is not None:
             ledger.close()
         stats.elapsed_s = time.monotonic() - started
     return stats
-
-
-def _resend(producer: Producer, delivery: _Delivery, stats: ProduceStats) -> None:
-    for topic, key, value, attempt in delivery.take_retries():
-        stats.retried += 1
-        _produce(producer, topic, key, value, delivery.callback(attempt))
-
-
-def _drain(producer: Producer, delivery: _Delivery, stats: ProduceStats) -> None:
-    """Flush, producing failed deliveries again until none are left or time is up."""
-    deadline = time.monotonic() + FLUSH_TIMEOUT_S
-    while True:
-        remaining = producer.flush(max(0.1, deadline - time.monotonic()))
-        _resend(producer, delivery, stats)
-        if (remaining == 0 and not len(producer)) or time.monotonic() >= deadline:
-            break
-    stats.failed += len(producer)  # still undelivered when time ran out: counted, not hidden

@@ -39,6 +39,13 @@ def produce(
         float | None, typer.Option(help="share of events with a defect (0-1), e.g. 0.1")
     ] = None,
     ledger: Annotated[Path | None, typer.Option(help="write the ground-truth ledger here")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="processes encoding and sending, e.g. 2 (default 1: all in one process);"
+            " the same events and ledger whatever the number"
+        ),
+    ] = None,
     to_files: Annotated[
         str | None,
         typer.Option(
@@ -61,7 +68,7 @@ def produce(
 
     config = load_producer_settings(
         sources=sources, events=events, duration_s=duration, rate=rate, max_rate=max_rate,
-        seed=seed, defect_rate=defect_rate, ledger=ledger, to_files=to_files,
+        seed=seed, defect_rate=defect_rate, ledger=ledger, to_files=to_files, workers=workers,
     )  # fmt: skip
     if config.to_files is not None:
         _export(config.to_files, config)

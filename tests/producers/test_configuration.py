@@ -112,6 +112,9 @@ def test_sources_given_as_a_set_are_checked_too() -> None:
          "ORION_PRODUCER_DEFECT_RATE"),
         ({"defect_rate": float("nan")}, "--defect-rate must be between 0 and 1",
          "ORION_PRODUCER_DEFECT_RATE"),
+        ({"workers": 0}, "--workers must be between 1 and 64, got 0", "ORION_PRODUCER_WORKERS"),
+        ({"workers": -2}, "--workers must be between 1 and 64", "ORION_PRODUCER_WORKERS"),
+        ({"workers": 65}, "--workers must be between 1 and 64", "ORION_PRODUCER_WORKERS"),
     ],
 )  # fmt: skip
 def test_a_bad_option_is_refused_naming_it(
@@ -143,6 +146,7 @@ def test_boundary_values_are_accepted() -> None:
         ("ORION_PRODUCER_SEED", "1.5"),
         ("ORION_PRODUCER_DEFECT_RATE", "ten percent"),
         ("ORION_PRODUCER_MAX_RATE", "maybe"),
+        ("ORION_PRODUCER_WORKERS", "two"),
     ],
 )
 def test_a_bad_environment_value_names_its_variable(
@@ -209,15 +213,17 @@ def test_orion_produce_passes_only_the_given_options(monkeypatch: pytest.MonkeyP
     assert seen.pop() == dict.fromkeys(
         (
             "sources", "events", "duration_s", "rate", "max_rate", "seed", "defect_rate",
-            "ledger", "to_files",
+            "ledger", "to_files", "workers",
         )
     )  # fmt: skip
     args = ["produce", "--sources", "erp", "--duration", "5", "--max-rate", "--seed", "3"]
-    result = runner.invoke(app, [*args, "--defect-rate", "0.2", "--ledger", "l.jsonl"])
+    args += ["--defect-rate", "0.2", "--ledger", "l.jsonl", "--workers", "2"]
+    result = runner.invoke(app, args)
     assert isinstance(result.exception, _Stop)
     assert seen.pop() == {
         "sources": "erp", "events": None, "duration_s": "5", "rate": None, "max_rate": True,
         "seed": 3, "defect_rate": 0.2, "ledger": Path("l.jsonl"), "to_files": None,
+        "workers": 2,
     }  # fmt: skip
 
 
@@ -245,6 +251,7 @@ def test_to_files_takes_a_directory_or_an_s3_prefix(tmp_path: Path) -> None:
         ({"to_files": "FILE", "events": 10}, "is not a directory"),
         ({"to_files": "out", "events": 10, "rate": 5.0}, "--to-files and --rate exclude"),
         ({"to_files": "out"}, "--to-files needs --events or --duration"),
+        ({"to_files": "out", "events": 10, "workers": 2}, "--to-files and --workers exclude"),
     ],
 )
 def test_to_files_refuses_what_it_cannot_do(
