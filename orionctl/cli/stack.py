@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from orionctl.cli.console import err, out
-from orionctl.stack import manager
 from orionctl.stack.config import load_stack_config
+
+if TYPE_CHECKING:
+    from orionctl.stack.manager import ComponentStatus
 
 app = typer.Typer(
     help="Install, start, check and stop the local stack (no Docker needed).", no_args_is_help=True
 )
 
 
-def _print_status(rows: list[manager.ComponentStatus]) -> None:
+def _print_status(rows: list[ComponentStatus]) -> None:
     table = Table(title="orion local stack")
     for col in ("service", "state", "pid", "endpoint", "RSS MiB"):
         table.add_column(col)
@@ -58,6 +60,8 @@ def up(
     ] = None,
 ) -> None:
     """Install on first use, start what is down, wait until healthy, write the endpoints file."""
+    from orionctl.stack import manager  # not at the top: cryptography, for every orion command
+
     cfg = load_stack_config()
     rows = manager.up(
         cfg,
@@ -74,6 +78,8 @@ def down(
     purge: Annotated[bool, typer.Option(help="also delete the stack's data and logs")] = False,
 ) -> None:
     """Stop the processes the stack started; keep their data unless --purge."""
+    from orionctl.stack import manager  # not at the top: cryptography, for every orion command
+
     cfg = load_stack_config()
     stopped = manager.down(cfg, purge=purge, report=lambda msg: err.print(f"[dim]stack:[/] {msg}"))
     if not stopped:
@@ -90,6 +96,8 @@ def restart(
     ] = 0.0,
 ) -> None:
     """Stop one service and start it again; wait until the whole stack is healthy."""
+    from orionctl.stack import manager  # not at the top: cryptography, for every orion command
+
     cfg = load_stack_config()
     rows = manager.restart(cfg, name, down_for_s=down_for,
                            report=lambda msg: err.print(f"[dim]stack:[/] {msg}"))  # fmt: skip
@@ -101,6 +109,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
 ) -> None:
     """Show each service's state; exit 1 unless all are healthy."""
+    from orionctl.stack import manager  # not at the top: cryptography, for every orion command
+
     rows = manager.status(load_stack_config())
     if as_json:
         out.print_json(json.dumps([r.__dict__ for r in rows]))
@@ -123,4 +133,6 @@ def logs(
     lines: Annotated[int, typer.Option("-n", "--lines", min=1)] = 50,
 ) -> None:
     """Print the last lines of one service's log."""
+    from orionctl.stack import manager  # not at the top: cryptography, for every orion command
+
     typer.echo(manager.logs(load_stack_config(), service, lines))  # raw: never re-wrapped
