@@ -73,8 +73,8 @@ def test_no_landing_file_breaks_the_readers(capsys: pytest.CaptureFixture[str]) 
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
     @given(landing_file())
     def read(case: tuple[str, bytes]) -> None:
-        if time.monotonic() - started > BUDGET_S:
-            return
+        if time.monotonic() - started > BUDGET_S and counts["tried"] >= 100:
+            return  # the budget caps the run, never below the 100 files asserted below
         name, data = case
         counts["tried"] += 1
         try:
