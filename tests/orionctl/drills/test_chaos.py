@@ -1,4 +1,4 @@
-"""The chaos drill, short: 3 minutes at 300 events/s with 3 faults, every check passing.
+"""The chaos drill, short: 3 minutes at 200 events/s with 3 faults, every check passing.
 
 The faults: a random pipeline service SIGKILLed and restarted, Kafka restarted
 (down 5 s) while everything runs, another service SIGKILLed. The checks are
@@ -23,7 +23,7 @@ from orionctl.stack.config import StackConfig
 def test_three_minutes_three_faults_and_everything_adds_up(
     settings: OrionSettings, stack: StackConfig, tmp_path: Path
 ) -> None:
-    plan = ChaosPlan(minutes=3, rate=300, fault_every_s=45, stack_restarts=("kafka",),
+    plan = ChaosPlan(minutes=3, rate=200, fault_every_s=45, stack_restarts=("kafka",),
                      alert_wait_s=180)  # fmt: skip
     assert plan.schedule() == ["kill", "kafka", "kill"]
     result = run_chaos(settings, plan, tmp_path, print)
