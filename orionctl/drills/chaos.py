@@ -9,7 +9,8 @@ and DLQ topics against the producer's ledger; the warehouse's tables against
 those of a fault-free run of the same seed (run first, at full speed, into its
 own topics and database, by a processor and the warehouse sink alone); the
 bronze archive against every raw offset; the silver Parquet against every
-committed clean offset; that no alert about the run is still firing; and that every service stops cleanly on SIGTERM.
+committed clean offset; that no alert about the run is still firing; and
+that every service stops cleanly on SIGTERM.
 
 The producer is not among the services killed: its ledger records what it
 sent, so a killed producer would make the yardstick itself wrong.
