@@ -81,10 +81,9 @@ class BatchingSink(ABC):
         batch = self._batches.get(key)
         if batch is None:
             batch = self._batches[key] = Batch(record.topic, record.partition)
-        size = record.size
-        batch.append(record, size)
+        batch.append(record)
         self._held[0] += 1
-        self._held[1] += size
+        self._held[1] += record.size
 
     def batch(self, key: TopicPartitionKey) -> Batch | None:
         """The non-empty buffer of a partition, or None."""

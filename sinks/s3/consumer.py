@@ -16,7 +16,6 @@ from confluent_kafka import Consumer
 from orion.metrics import Heartbeat
 from orion.settings import OrionSettings
 from sinks.base import RunnerOptions, RunStats
-from sinks.base.collector import fewer_collections
 from sinks.base.runner import check_topics, object_store_consumer_config, run_with_kafka_offsets
 from sinks.base.storage import S3Storage, open_storage
 from sinks.s3 import metrics
@@ -62,7 +61,7 @@ def run_s3_sink(
     storage = build_storage(settings, config)
     sink = S3Sink(
         storage,
-        AvroContainerFormat(codec=config.codec, compress_in_thread=True),
+        AvroContainerFormat(codec=config.codec),
         DailyPartitioner(config.prefix),
         config.limits,
         retry_after_s=config.retry_after_s,
@@ -70,11 +69,10 @@ def run_s3_sink(
     consumer = Consumer(consumer_config(settings, config))
     try:
         check_topics(consumer, settings.kafka_client_config(), config.topics)
-        with fewer_collections():
-            return run_with_kafka_offsets(
-                consumer, sink, config.topics, stop, name="s3", lag=metrics.LAG,
-                heartbeat=heartbeat, runner_options=runner_options, on_ready=on_ready,
-            )  # fmt: skip
+        return run_with_kafka_offsets(
+            consumer, sink, config.topics, stop, name="s3", lag=metrics.LAG,
+            heartbeat=heartbeat, runner_options=runner_options, on_ready=on_ready,
+        )  # fmt: skip
     finally:
         consumer.close()
         storage.close()

@@ -13,7 +13,6 @@ import io
 import json
 import struct
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -21,7 +20,6 @@ from typing import Any, Protocol, cast
 from fastavro import parse_schema, reader, writer
 
 from sinks.base import KafkaRecord
-from sinks.s3 import container
 
 SCHEMA_PATH = Path(__file__).with_name("kafka_record.avsc")
 META_PREFIX = "orion."
@@ -32,12 +30,6 @@ _INT = struct.Struct(">q")
 def kafka_record_schema() -> Any:
     """The parsed KafkaRecord schema, read once from the .avsc file."""
     return parse_schema(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
-
-
-@cache
-def kafka_record_schema_text() -> str:
-    """The .avsc file as the container header's ``avro.schema`` (compact JSON)."""
-    return container.schema_text(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def records_checksum(records: Iterable[KafkaRecord]) -> str:
@@ -68,64 +60,28 @@ class Format(Protocol):
 
     def decode(self, body: bytes) -> list[KafkaRecord]: ...
 
-    def close(self) -> None: ...
-
 
 class AvroContainerFormat:
     """Avro object container files of KafkaRecord, deflate-compressed by default.
 
-    ``null`` and ``deflate`` are written by :mod:`sinks.s3.container` (about
-    4x fastavro's writer for this schema); ``zstandard`` goes through fastavro
-    and works when the ``zstandard`` package is installed. Either way any
-    Avro reader opens the file and the header carries the same metadata.
+    ``deflate`` needs no extra dependency; ``zstandard`` works when the
+    ``zstandard`` package is installed.
     """
 
     extension = "avro"
 
-    def __init__(
-        self,
-        codec: str = "deflate",
-        level: int | None = 1,
-        block_bytes: int = 1 << 20,
-        *,
-        compress_in_thread: bool = False,
-    ):
+    def __init__(self, codec: str = "deflate", level: int | None = 1, block_bytes: int = 1 << 20):
         self.codec = codec
         self.level = level
         self.block_bytes = block_bytes
-        #: one thread that deflates finished blocks while the caller encodes the next (the
-        #: sink's consumer thread; zlib releases the GIL); made on first use, ended by close()
-        self._compress_in_thread = compress_in_thread
-        self._pool: ThreadPoolExecutor | None = None
-
-    def close(self) -> None:
-        """Stop the compression thread, if one was started; encode() starts a new one."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-
-    def _executor(self) -> ThreadPoolExecutor | None:
-        if self._compress_in_thread and self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="bronze-deflate")
-        return self._pool
 
     def encode(self, records: Sequence[KafkaRecord]) -> bytes:
-        if self.codec in container.CODECS:
-            return container.encode_container(
-                records,
-                kafka_record_schema_text(),
-                codec=self.codec,
-                level=self.level,
-                block_bytes=self.block_bytes,
-                metadata=lambda checksum: _metadata(records, checksum),
-                executor=self._executor(),
-            )
-        return self.encode_with_fastavro(records)
-
-    def encode_with_fastavro(self, records: Sequence[KafkaRecord]) -> bytes:
-        """The same file through fastavro's generic writer: the other codecs, and the
-        reference the tests compare :mod:`sinks.s3.container` with."""
-        meta = _metadata(records, records_checksum(records))
+        meta = {
+            f"{META_PREFIX}first_offset": str(records[0].offset),
+            f"{META_PREFIX}last_offset": str(records[-1].offset),
+            f"{META_PREFIX}count": str(len(records)),
+            f"{META_PREFIX}records_sha256": records_checksum(records),
+        }
         buf = io.BytesIO()
         writer(
             buf,
@@ -140,15 +96,6 @@ class AvroContainerFormat:
 
     def decode(self, body: bytes) -> list[KafkaRecord]:
         return list(iter_records(body))
-
-
-def _metadata(records: Sequence[KafkaRecord], checksum: str) -> dict[str, str]:
-    return {
-        f"{META_PREFIX}first_offset": str(records[0].offset),
-        f"{META_PREFIX}last_offset": str(records[-1].offset),
-        f"{META_PREFIX}count": str(len(records)),
-        f"{META_PREFIX}records_sha256": checksum,
-    }
 
 
 def iter_records(body: bytes) -> Iterator[KafkaRecord]:

@@ -93,59 +93,37 @@ def produce_records(
     assert not failures, failures[:3]
 
 
-def read_kafka(
-    settings: OrionSettings, topic: str, *, stall_s: float = 45, limit_s: float = 300
-) -> dict[int, list[KafkaRecord]]:
-    """Every record of ``topic`` as a plain consumer reads it, per partition.
-
-    ``assign()`` from the beginning: no group membership, no committed
-    offsets (librdkafka still wants a ``group.id``, which it only uses to find
-    a coordinator this reader never needs). Under load a connection can fail
-    its TLS or SCRAM handshake and sit in reconnect back-off; so the reader
-    gives up only after ``stall_s`` without a new record (starting once
-    over with a fresh consumer after the first stall) or after ``limit_s`` in
-    all, and then names the partitions, how far each got and the consumer
-    errors it saw, instead of a bare "could not read".
-    """
-    ends = end_offsets(settings, topic)
-    out: dict[int, list[KafkaRecord]] = {p: [] for p in ends}
-    position: dict[int, int] = {}  # next offset to keep, once a partition gave a record
-    errors: list[str] = []
-    limit = time.monotonic() + limit_s
-    for attempt in (1, 2):
-        consumer = Consumer(
-            {
-                **settings.kafka_client_config(),
-                "group.id": f"unused-reader-{os.getpid()}",
-                "enable.auto.commit": False,
-            }
-        )
-        try:
-            consumer.assign(
-                [TopicPartition(topic, p, position.get(p, OFFSET_BEGINNING)) for p in ends]
-            )
-            remaining = {p for p, h in ends.items() if h > position.get(p, 0)}
-            stalled_at = time.monotonic() + stall_s
-            while remaining and time.monotonic() < min(stalled_at, limit):
-                for m in consumer.consume(1000, timeout=0.5):
-                    partition, offset = m.partition(), m.offset()
-                    if m.error() or partition is None or offset is None:
-                        errors.append(str(m.error()))
-                        continue
-                    if offset < position.get(partition, 0):
-                        continue  # a record again after the restart: already held
-                    out[partition].append(KafkaRecord.from_message(m))
-                    position[partition] = offset + 1
-                    stalled_at = time.monotonic() + stall_s
-                    if offset + 1 >= ends[partition]:
-                        remaining.discard(partition)
-        finally:
-            consumer.close()
-        if not remaining:
-            return out
-        errors.append(f"attempt {attempt}: no new record for {stall_s}s or {limit_s}s in all")
-    got = {p: f"at {position.get(p, 0)} of {ends[p]}" for p in sorted(remaining)}
-    raise AssertionError(f"could not read partitions {got}; consumer errors: {errors[-5:]}")
+def read_kafka(settings: OrionSettings, topic: str) -> dict[int, list[KafkaRecord]]:
+    """Every record of ``topic`` as a plain consumer reads it, per partition."""
+    consumer = Consumer(
+        {
+            **settings.kafka_client_config(),
+            "group.id": "unused-reader",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        ends = {}
+        for p in meta.partitions:
+            _low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            ends[p] = high
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in ends])
+        out: dict[int, list[KafkaRecord]] = {p: [] for p in ends}
+        remaining = {p for p, h in ends.items() if h > 0}
+        deadline = time.monotonic() + 60
+        while remaining and time.monotonic() < deadline:
+            for m in consumer.consume(1000, timeout=0.5):
+                partition, offset = m.partition(), m.offset()
+                if m.error() or partition is None or offset is None:
+                    continue
+                out[partition].append(KafkaRecord.from_message(m))
+                if offset + 1 >= ends[partition]:
+                    remaining.discard(partition)
+        assert not remaining, f"could not read partitions {remaining}"
+        return out
+    finally:
+        consumer.close()
 
 
 def end_offsets(settings: OrionSettings, topic: str) -> dict[int, int]:
@@ -167,39 +145,13 @@ _COORDINATOR_MOVING = frozenset({
 })  # fmt: skip
 
 
-class CommittedReader:
-    """One consumer that asks for a group's committed offsets as often as a test polls.
-
-    A consumer per question meant a TLS and SCRAM handshake (and a coordinator
-    connection) every 50 ms per polling test: load on a shared machine, and
-    each quick close logs librdkafka's benign "GroupCoordinator: SASL
-    authentication error ... Broker transport failure (after 0ms in state
-    DOWN)" (confluent-kafka-python #1780).
-    """
-
-    def __init__(self, settings: OrionSettings, group: str) -> None:
-        self._consumer = Consumer({**settings.kafka_client_config(), "group.id": group})
-
-    def __enter__(self) -> CommittedReader:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._consumer.close()
-
-    def committed(self, topic: str, partitions: int) -> dict[int, int]:
-        tps = self._consumer.committed(
-            [TopicPartition(topic, p) for p in range(partitions)], timeout=10
-        )
-        return {tp.partition: tp.offset for tp in tps}
-
-    def total(self, topic: str, partitions: int) -> int:
-        """Records committed over every partition (a partition without a commit counts 0)."""
-        return sum(max(o, 0) for o in self.committed(topic, partitions).values())
-
-
 def committed(settings: OrionSettings, group: str, topic: str, partitions: int) -> dict[int, int]:
-    with CommittedReader(settings, group) as reader:
-        return reader.committed(topic, partitions)
+    consumer = Consumer({**settings.kafka_client_config(), "group.id": group})
+    try:
+        tps = consumer.committed([TopicPartition(topic, p) for p in range(partitions)], timeout=10)
+        return {tp.partition: tp.offset for tp in tps}
+    finally:
+        consumer.close()
 
 
 def wait_committed(
@@ -215,16 +167,15 @@ def wait_committed(
     """
     ends = end_offsets(settings, topic)
     deadline = time.monotonic() + timeout
-    with CommittedReader(settings, group) as reader:
-        while time.monotonic() < deadline:
-            assert alive(), "the sink stopped before archiving everything"
-            try:
-                if reader.committed(topic, len(ends)) == ends:
-                    return
-            except KafkaException as e:
-                if e.args[0].code() not in _COORDINATOR_MOVING:
-                    raise
-            time.sleep(0.5)
+    while time.monotonic() < deadline:
+        assert alive(), "the sink stopped before archiving everything"
+        try:
+            if committed(settings, group, topic, len(ends)) == ends:
+                return
+        except KafkaException as e:
+            if e.args[0].code() not in _COORDINATOR_MOVING:
+                raise
+        time.sleep(0.5)
     raise AssertionError(
         f"not committed in {timeout}s: {committed(settings, group, topic, len(ends))} != {ends}"
     )
