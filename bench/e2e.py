@@ -111,13 +111,7 @@ def one_rate(args: argparse.Namespace, rate: float, workdir: Path) -> float:
     run.prepare()
     events = int(rate * args.seconds)
     try:
-        for i in range(1, args.processors + 1):
-            run.start(f"processor-{i}", ["--data-dir", str(run.run_dir / f"processor-{i}"),
-                                         "--instance-id", f"processor-{i}"])  # fmt: skip
-        run.start("sink-s3", ["--instance-id", "sink-s3-1"])
-        run.start("sink-warehouse", ["--instance-id", "sink-warehouse-1"])
-        silver = {"ORION_SILVER_SINK_PREFIX": f"bench/{prefix.rstrip('.')}/silver"}
-        run.start("sink-silver", ["--instance-id", "sink-silver-1"], env=silver)
+        run.start_pipeline(args.processors, f"bench/{prefix.rstrip('.')}/silver")
         # An empty run is "caught up" only once every group has committed something:
         # a few events first, then the measured stream.
         run.orion(["produce", "--events", "200", "--max-rate", "--seed", "1"],

@@ -73,13 +73,7 @@ def main() -> int:
     before = {name: du_mib(path) for name, path in data.items()}
     samples: dict[str, list[tuple[float, dict[str, float]]]] = defaultdict(list)
     try:
-        for i in range(1, a.processors + 1):
-            run.start(f"processor-{i}", ["--data-dir", str(run.run_dir / f"processor-{i}"),
-                                         "--instance-id", f"processor-{i}"])  # fmt: skip
-        run.start("sink-s3", ["--instance-id", "sink-s3-1"])
-        run.start("sink-warehouse", ["--instance-id", "sink-warehouse-1"])
-        silver = {"ORION_SILVER_SINK_PREFIX": f"bench/{prefix.rstrip('.')}/silver"}
-        run.start("sink-silver", ["--instance-id", "sink-silver-1"], env=silver)
+        run.start_pipeline(a.processors, f"bench/{prefix.rstrip('.')}/silver")
         run.start("sink-dq", [])
         run.start("lag-exporter", [])
         producer = run.launch(

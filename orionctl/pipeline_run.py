@@ -178,6 +178,17 @@ class PipelineRun:
         self.procs[name] = proc
         return proc
 
+    def start_pipeline(self, processors: int, silver_prefix: str) -> None:
+        """``processors`` workers (own data dir and instance id each) and the bronze,
+        warehouse and silver sinks: the pipeline the benchmarks measure."""
+        for i in range(1, processors + 1):
+            name = f"processor-{i}"
+            self.start(name, ["--data-dir", str(self.run_dir / name), "--instance-id", name])
+        self.start("sink-s3", ["--instance-id", "sink-s3-1"])
+        self.start("sink-warehouse", ["--instance-id", "sink-warehouse-1"])
+        silver = {"ORION_SILVER_SINK_PREFIX": silver_prefix}
+        self.start("sink-silver", ["--instance-id", "sink-silver-1"], env=silver)
+
     def launch(
         self, args: Sequence[str], *, principal: str | None, log_name: str
     ) -> subprocess.Popen[bytes]:
