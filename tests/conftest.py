@@ -77,8 +77,12 @@ def kafka_topic(kafka_admin: AdminClient) -> Iterator[Callable[..., str]]:
 
     def make(partitions: int = 1, config: dict[str, str] | None = None) -> str:
         name = unique("test.")
+        # Test records are often dated weeks ago (tests/sinks/conftest.py BASE_TS); under the
+        # broker's 7-day retention the log cleaner deleted them mid-test whenever its 5-minute
+        # check came round, which read back as a random "nothing committed / nothing read".
+        topic_config = {"retention.ms": "-1", **(config or {})}
         futures = kafka_admin.create_topics(
-            [NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {})]
+            [NewTopic(name, num_partitions=partitions, replication_factor=1, config=topic_config)]
         )
         futures[name].result(timeout=30)
         created.append(name)
