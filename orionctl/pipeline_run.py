@@ -26,7 +26,7 @@ from psycopg2 import sql
 
 from orion.catalog import entities
 from orion.database_url import with_database
-from orion.exceptions import OrionError
+from orion.exceptions import OrionError, ServiceUnavailableError
 from orion.settings import OrionSettings
 from orionctl.ops import offsets, sink_offsets
 from orionctl.stack.config import load_stack_config
@@ -307,7 +307,12 @@ class PipelineRun:
                 self.supervise(report)
             elif dead := self.dead():
                 raise PipelineError(f"{', '.join(dead)} exited early; see {self.run_dir}")
-            done, behind = self.caught_up()
+            try:
+                done, behind = self.caught_up()
+            except (ServiceUnavailableError, psycopg2.OperationalError) as e:
+                # Kafka or PostgreSQL just restarted (a drill's fault): ask again, in time.
+                done, behind = False, -1
+                report(f"could not read the offsets yet: {e}")
             if done:
                 return time.monotonic() - started
             if time.monotonic() - started > timeout_s:

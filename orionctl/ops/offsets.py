@@ -7,18 +7,27 @@ running consumer would overwrite the new offsets with its own next commit.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
 
 from orion.exceptions import ConfigurationError, OrionError, ServiceUnavailableError
 from orion.kafka_config import KafkaConfig, bootstrap_of
 
 TIMEOUT_S = 15.0
+#: What a group coordinator answers while it loads or moves (the admin API does not
+#: always flag these as retriable).
+_COORDINATOR_BUSY = {
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.NOT_COORDINATOR,
+}
 EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
 
@@ -86,6 +95,31 @@ def _wait(future: Any, what: str, kafka: KafkaConfig) -> Any:
         ) from e
 
 
+def _ask_coordinator(submit: Callable[[], Any], what: str, kafka: KafkaConfig) -> Any:
+    """``submit()``'s future's result, asked again while the error is retriable.
+
+    For a while after a broker restart the group coordinator answers
+    COORDINATOR_LOAD_IN_PROGRESS (or NOT_COORDINATOR while it moves); the request
+    is fine and succeeds once the offsets topic is loaded, so only a
+    non-retriable error or TIMEOUT_S of retriable ones is an error.
+    """
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        try:
+            return submit().result(timeout=TIMEOUT_S)
+        except KafkaException as e:
+            err = e.args[0] if e.args else None
+            retriable = isinstance(err, KafkaError) and (
+                err.retriable() or err.code() in _COORDINATOR_BUSY
+            )
+            if not retriable or time.monotonic() > deadline:
+                raise ServiceUnavailableError(
+                    f"{what} failed on {bootstrap_of(kafka)}: {e}",
+                    fix="check that Kafka runs (`orion stack status`)",
+                ) from e
+            time.sleep(0.5)
+
+
 def groups(kafka: KafkaConfig) -> list[str]:
     result = _wait(
         _admin(kafka).list_consumer_groups(request_timeout=TIMEOUT_S),
@@ -97,10 +131,13 @@ def groups(kafka: KafkaConfig) -> list[str]:
 
 def committed_offsets(kafka: KafkaConfig, group: str) -> dict[tuple[str, int], int | None]:
     admin = _admin(kafka)
-    futures = admin.list_consumer_group_offsets(
-        [ConsumerGroupTopicPartitions(group)], request_timeout=TIMEOUT_S
+    result = _ask_coordinator(
+        lambda: admin.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group)], request_timeout=TIMEOUT_S
+        )[group],
+        f"reading offsets of {group}",
+        kafka,
     )
-    result = _wait(futures[group], f"reading offsets of {group}", kafka)
     return {
         (tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None)
         for tp in result.topic_partitions
@@ -141,8 +178,12 @@ def lag(kafka: KafkaConfig, group: str) -> list[PartitionOffsets]:
 
 
 def active_members(kafka: KafkaConfig, group: str) -> int:
-    futures = _admin(kafka).describe_consumer_groups([group], request_timeout=TIMEOUT_S)
-    return len(_wait(futures[group], f"describing {group}", kafka).members)
+    described = _ask_coordinator(
+        lambda: _admin(kafka).describe_consumer_groups([group], request_timeout=TIMEOUT_S)[group],
+        f"describing {group}",
+        kafka,
+    )
+    return len(described.members)
 
 
 def plan_reset(
@@ -194,5 +235,10 @@ def apply_reset(kafka: KafkaConfig, group: str, plan: list[PlannedReset]) -> Non
     request = ConsumerGroupTopicPartitions(
         group, [TopicPartition(r.topic, r.partition, r.new) for r in plan]
     )
-    futures = _admin(kafka).alter_consumer_group_offsets([request], request_timeout=TIMEOUT_S)
-    _wait(futures[group], f"changing offsets of {group}", kafka)
+    _ask_coordinator(
+        lambda: _admin(kafka).alter_consumer_group_offsets([request], request_timeout=TIMEOUT_S)[
+            group
+        ],
+        f"changing offsets of {group}",
+        kafka,
+    )
