@@ -35,7 +35,8 @@ test: deps
 	$(BIN)/orion stack up
 	promtool check rules deploy/prometheus/rules/*.yml
 	promtool test rules deploy/prometheus/tests/*.yml
-	$(BIN)/pytest -m "not airflow and not cluster"
+	$(BIN)/pytest -n 2 --dist loadfile -m "not airflow and not cluster and not serial"
+	$(BIN)/pytest -m "serial and not airflow and not cluster"
 
 # The DAGs against the stack's Airflow: the first run installs Airflow into its
 # own venv in the download cache (about 3 minutes), later runs reuse it.

@@ -21,7 +21,7 @@ import pytest
 from orion.settings import OrionSettings
 from orionctl.stack.config import StackConfig
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

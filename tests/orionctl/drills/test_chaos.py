@@ -1,4 +1,4 @@
-"""The chaos drill, short: 3 minutes at 200 events/s with 3 faults, every check passing.
+"""The chaos drill, short: 3 minutes at 100 events/s with 3 faults, every check passing.
 
 The faults: a random pipeline service SIGKILLed and restarted, Kafka restarted
 (down 5 s) while everything runs, another service SIGKILLed. The checks are
@@ -20,10 +20,13 @@ from orionctl.stack.config import StackConfig
 
 
 @pytest.mark.integration
+@pytest.mark.serial  # restarts Kafka
 def test_three_minutes_three_faults_and_everything_adds_up(
     settings: OrionSettings, stack: StackConfig, tmp_path: Path
 ) -> None:
-    plan = ChaosPlan(minutes=3, rate=200, fault_every_s=45, stack_restarts=("kafka",),
+    # 100 events/s, not more, for CI time: most of the test's time is the silver sink
+    # catching up (it writes one object per event-day change; 505 s at 200/s).
+    plan = ChaosPlan(minutes=3, rate=100, fault_every_s=45, stack_restarts=("kafka",),
                      alert_wait_s=180)  # fmt: skip
     assert plan.schedule() == ["kill", "kafka", "kill"]
     result = run_chaos(settings, plan, tmp_path, print)

@@ -21,7 +21,7 @@ from orionctl.stack.postgres import Postgres
 from orionctl.stack.process import is_alive, wait_until
 from orionctl.stack.s3 import S3Store
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 
 def _processes_with(marker: str) -> list[int]:
