@@ -8,7 +8,8 @@ RSS, open file descriptors and threads from /proc; the production period is
 cut in tenths and each tenth's median printed per service. A service is flat
 when its last tenth is within 10% of its fifth (the target) for all three.
 Also the growth of the stack's Kafka, PostgreSQL and S3 data directories over
-the run, and the producer's rate held and the pipeline's drain time.
+the run, the producer's rate held, the pipeline's drain time, and the
+end-to-end latency per entity as ``bench/e2e.py`` measures it.
 
 Usage: python -m bench.soak [--events 5000000] [--rate 5000] [--processors 2]
        [--partitions 6] [--sample 5]
@@ -26,6 +27,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from bench.e2e import latencies, print_table
 from orion.settings import load_settings
 from orionctl.pipeline_run import PipelineRun
 from orionctl.stack.config import load_stack_config
@@ -124,6 +126,7 @@ def main() -> int:
                   f"last/fifth {ratio:.2f} {'flat' if flat else 'GROWS'}")  # fmt: skip
         if name != "producer":
             flat_all = flat_all and all(verdicts)
+    print_table("latency, producer's send to the warehouse row's commit", latencies(run.dsn, None))
     growth = ", ".join(f"{n} +{after[n] - before[n]:.0f} MiB (now {after[n]:.0f})" for n in data)
     print(f"  disk growth: {growth}")
     print("every service flat (last tenth within 10% of the fifth):", flat_all)
