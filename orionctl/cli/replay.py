@@ -31,7 +31,10 @@ def parse_datetime(value: str) -> datetime:
 
 
 def lag(
-    group: Annotated[str | None, typer.Option(help="one consumer group (default: all)")] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(help="one consumer group (default: all; with ORION_TOPIC_PREFIX its own)"),
+    ] = None,
     serve: Annotated[
         bool, typer.Option("--serve", help="run as a service exporting the lag to Prometheus")
     ] = False,
@@ -41,16 +44,13 @@ def lag(
     if serve:
         _serve_lag(settings)
         return
+    kafka, prefix = settings.kafka_client_config(), settings.topic_prefix
     rows = (
-        [
-            r
-            for r in exporter.all_lag(settings.kafka_client_config(), settings.database_dsn)
-            if r.group == group
-        ]
+        [r for r in exporter.all_lag(kafka, settings.database_dsn, prefix) if r.group == group]
         if group and group.startswith(sink_offsets.GROUP_PREFIX)
-        else offsets.lag(settings.kafka_client_config(), group)
+        else offsets.lag(kafka, group)
         if group
-        else exporter.all_lag(settings.kafka_client_config(), settings.database_dsn)
+        else exporter.all_lag(kafka, settings.database_dsn, prefix)
     )
     table = Table(title="consumer lag")
     for col in ("group", "topic", "partition", "committed", "end", "lag"):
@@ -136,7 +136,11 @@ def replay_kafka(
 def _serve_lag(settings: OrionSettings) -> None:
     from prometheus_client import REGISTRY
 
-    REGISTRY.register(exporter.LagCollector(settings.kafka_client_config(), settings.database_dsn))
+    REGISTRY.register(
+        exporter.LagCollector(
+            settings.kafka_client_config(), settings.database_dsn, prefix=settings.topic_prefix
+        )
+    )
     with service("lag-exporter", settings), stop_on_signals() as stop:
         stop.wait()
 

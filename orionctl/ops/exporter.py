@@ -22,11 +22,20 @@ from orionctl.ops import offsets, sink_offsets
 log = logging.getLogger("orion.lag")
 
 
-def all_lag(kafka: KafkaConfig, dsn: str | None) -> list[offsets.PartitionOffsets]:
-    """Lag of every Kafka consumer group and of every sink that keeps offsets in a table."""
-    rows = [row for g in offsets.groups(kafka) for row in offsets.lag(kafka, g)]
+def all_lag(
+    kafka: KafkaConfig, dsn: str | None, prefix: str = ""
+) -> list[offsets.PartitionOffsets]:
+    """Lag of every Kafka consumer group and of every sink that keeps offsets in a table.
+
+    With a topic ``prefix`` (``ORION_TOPIC_PREFIX``) only that namespace's: its
+    groups carry the prefix too, and a table sink's rows are those of its topics;
+    another run's stale groups on the same broker are not this one's lag.
+    """
+    names = [g for g in offsets.groups(kafka) if g.startswith(prefix)]
+    rows = [row for g in names for row in offsets.lag(kafka, g)]
     if dsn:
-        for sink, committed in sink_offsets.read(dsn).items():
+        for sink, stored in sink_offsets.read(dsn).items():
+            committed = {tp: o for tp, o in stored.items() if tp[0].startswith(prefix)}
             ends = offsets.list_offsets(kafka, sorted(committed), offsets.LATEST)
             rows += [
                 offsets.PartitionOffsets(sink_offsets.GROUP_PREFIX + sink, t, p, o, ends[(t, p)])
@@ -36,9 +45,12 @@ def all_lag(kafka: KafkaConfig, dsn: str | None) -> list[offsets.PartitionOffset
 
 
 class LagCollector(Collector):
-    def __init__(self, kafka: KafkaConfig, dsn: str | None, cache_s: float = 5.0) -> None:
+    def __init__(
+        self, kafka: KafkaConfig, dsn: str | None, cache_s: float = 5.0, prefix: str = ""
+    ) -> None:
         self.kafka = kafka
         self.dsn = dsn
+        self.prefix = prefix
         self.cache_s = cache_s
         self._at = 0.0
         self._rows: list[offsets.PartitionOffsets] = []
@@ -47,7 +59,7 @@ class LagCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         if time.monotonic() - self._at > self.cache_s:
             try:
-                self._rows, self._ok = all_lag(self.kafka, self.dsn), True
+                self._rows, self._ok = all_lag(self.kafka, self.dsn, self.prefix), True
             except OrionError as e:
                 log.warning("lag not read", extra={"error": str(e)})
                 self._ok = False

@@ -15,7 +15,7 @@ from confluent_kafka import Consumer, Producer
 
 from orion.exceptions import ConfigurationError
 from orion.settings import OrionSettings
-from orionctl.ops import offsets
+from orionctl.ops import exporter, offsets
 
 pytestmark = pytest.mark.integration
 
@@ -175,3 +175,28 @@ def test_table_offsets_of_a_sink_are_shown_and_rewound(
         assert sink_offsets.read(dsn)["t"] == {(topic, 0): 50}
         missing = orion("replay", "kafka", "--group", "table:nobody", "--to-earliest")
         assert missing.returncode == 1 and "no offsets stored for sink 'nobody'" in missing.stderr
+
+
+def test_lag_with_a_topic_prefix_lists_only_that_namespaces_groups(
+    settings: OrionSettings, kafka_topic: Callable[..., str]
+) -> None:
+    """``orion lag`` (and the exporter) under ORION_TOPIC_PREFIX show its groups, no others."""
+    topic = kafka_topic()
+    _fill(settings, topic)
+    ours, theirs = f"t{uuid.uuid4().hex[:8]}.", f"t{uuid.uuid4().hex[:8]}."
+    for prefix in (ours, theirs):
+        _consume_and_commit(settings, topic, prefix + "orion-processor").close()
+    kafka = settings.kafka_client_config()
+    assert {r.group for r in exporter.all_lag(kafka, None, ours)} == {ours + "orion-processor"}
+    both = {r.group for r in exporter.all_lag(kafka, None)}
+    assert {ours + "orion-processor", theirs + "orion-processor"} <= both
+    shown = subprocess.run(
+        [sys.executable, "-m", "orionctl", "lag"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "ORION_TOPIC_PREFIX": ours},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert ours in shown.stdout and theirs not in shown.stdout
