@@ -43,6 +43,8 @@ def sample(pid: int) -> dict[str, float] | None:
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    if "VmRSS" not in fields:
+        return None  # exited, not yet reaped by the supervision (a zombie has no memory)
     return {
         "rss_mib": int(fields["VmRSS"].split()[0]) / 1024,
         "fds": float(fds),

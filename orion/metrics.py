@@ -10,6 +10,7 @@ Prometheus discovery directory so Prometheus scrapes it without a reload.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -21,6 +22,8 @@ from pathlib import Path
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from orion.exceptions import ConfigurationError
+
+_log = logging.getLogger("orion.metrics")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -41,11 +44,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, b"not found\n", "text/plain")
 
     def _reply(self, code: int, body: bytes, content_type: str) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The scraper gave up first (Prometheus' scrape timeout, e.g. while the lag
+            # exporter's collection was slow): one log line, not a stack trace per scrape.
+            _log.warning("metrics client hung up before the reply", extra={"path": self.path})
 
     def log_message(self, format: str, *args: object) -> None:
         return None  # scrapes every few seconds would flood the service's log

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from orion.exceptions import ConfigurationError
 from orion.metrics import ServiceEndpoint
@@ -80,3 +86,32 @@ def test_a_taken_port_stops_with_a_message_not_a_traceback() -> None:
             ServiceEndpoint("second", port=port, registry=CollectorRegistry())
     assert f"127.0.0.1:{port}" in err.value.message
     assert "ORION_METRICS_PORT" in str(err.value.fix)
+
+
+def test_a_scraper_that_hangs_up_during_a_slow_collection_costs_one_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Prometheus gives up on a slow scrape (the lag exporter's, under load): the endpoint
+    says so in one warning, with no stack trace, and serves the next scrape."""
+    gate = threading.Event()
+
+    class Slow(Collector):
+        def collect(self) -> Iterator[GaugeMetricFamily]:
+            gate.wait(5)
+            yield GaugeMetricFamily("orion_test_slow", "slow", value=1)
+
+    registry = CollectorRegistry()
+    registry.register(Slow())
+    with ServiceEndpoint("unit", sd_dir=tmp_path, registry=registry) as ep:
+        host, port = ep.address.rsplit(":", 1)
+        with socket.create_connection((host, int(port))) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            # Hang up with a reset, as a timed-out client does, before the reply exists.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        time.sleep(0.2)
+        gate.set()
+        deadline = time.monotonic() + 5
+        while not any("hung up" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
+            time.sleep(0.05)
+        assert "orion_test_slow 1.0" in httpx.get(f"http://{ep.address}/metrics").text
