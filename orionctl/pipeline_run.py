@@ -96,6 +96,7 @@ class PipelineRun:
         self.dsn = with_database(settings.database_dsn, database)
         self.env = {**os.environ, "ORION_TOPIC_PREFIX": prefix, **settings.database_env(database)}
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.launched: list[subprocess.Popen[bytes]] = []
         self.exits: list[str] = []
         """Services that exited by themselves and were started again, with their codes."""
         self._args: dict[str, tuple[list[str], dict[str, str]]] = {}
@@ -193,16 +194,20 @@ class PipelineRun:
         self, args: Sequence[str], *, principal: str | None, log_name: str
     ) -> subprocess.Popen[bytes]:
         """Start a bounded ``orion`` command (a producer run) in the background; not a
-        service: :meth:`stop` and :meth:`dead` leave it alone."""
+        service: :meth:`dead` and :meth:`supervise` leave it alone, and :meth:`stop`
+        ends it only if it is still running (a run aborted half way must not leave a
+        producer sending into its topics for the next half hour)."""
         env = {**self.env, **(self.principal_env(principal) if principal else {})}
         with open(self.run_dir / f"{log_name}.log", "ab") as log:
-            return subprocess.Popen(
+            proc = subprocess.Popen(
                 [sys.executable, "-m", "orionctl", *args],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
+        self.launched.append(proc)
+        return proc
 
     def kill(self, name: str) -> None:
         """SIGKILL ``name`` (a crash: nothing flushed, nothing closed)."""
@@ -233,7 +238,16 @@ class PipelineRun:
 
     def stop(self, grace_s: float = 120) -> dict[str, int]:
         """SIGTERM every service, SIGKILL what has not stopped in ``grace_s``; their exit codes
-        (-9: killed, it did not stop in time)."""
+        (-9: killed, it did not stop in time). A launched command still running is ended
+        first."""
+        for cmd in self.launched:
+            if cmd.poll() is None:
+                cmd.send_signal(signal.SIGTERM)
+                try:
+                    cmd.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    cmd.kill()
+                    cmd.wait()
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
