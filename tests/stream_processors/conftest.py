@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, IsolationLevel, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from orion.catalog import entities
 from orion.settings import OrionSettings
+from orionctl.ops.offsets import LATEST
 from orionctl.stack.config import StackConfig
 from orionctl.stack.kafka_access import service_env
 
@@ -120,6 +121,38 @@ def raw_partitions(prefix: str) -> list[TopicPartition]:
     return [TopicPartition(prefix + e.topic("raw"), p) for e in entities() for p in range(3)]
 
 
+def settled(settings: OrionSettings, prefix: str, timeout_s: float = 60) -> None:
+    """Until no clean or DLQ partition has an open transaction and none grew for a second.
+
+    A partition's last stable offset (where read_committed readers stop) equals its
+    high watermark once every transaction on it has committed or aborted; two equal
+    looks a second apart also rule out a transaction that had not produced yet.
+    """
+    admin = AdminClient(settings.kafka_client_config())
+    tps = [TopicPartition(prefix + e.topic(layer), p)
+           for layer in ("clean", "dlq") for e in entities() for p in range(3)]  # fmt: skip
+
+    def ends(isolation: IsolationLevel) -> dict[tuple[str, int], int]:
+        futures = admin.list_offsets({tp: LATEST for tp in tps},
+                                     isolation_level=isolation, request_timeout=10)  # fmt: skip
+        return {(tp.topic, tp.partition): f.result(timeout=15).offset for tp, f in futures.items()}
+
+    deadline = time.monotonic() + timeout_s
+    last: dict[tuple[str, int], int] | None = None
+    while True:
+        try:
+            high = ends(IsolationLevel.READ_UNCOMMITTED)
+            stable = ends(IsolationLevel.READ_COMMITTED)
+        except KafkaException:  # the broker is restarting (a fault test): ask again
+            high, stable = {}, {("", -1): 0}
+        if high == stable and high == last:
+            return
+        open_ = {k: (stable.get(k), h) for k, h in high.items() if stable.get(k) != h}
+        assert time.monotonic() < deadline, f"transactions still open after {timeout_s}s: {open_}"
+        last = high if high == stable else None
+        time.sleep(1)
+
+
 def processed(settings: OrionSettings, prefix: str) -> int:
     """Raw records the group has committed so far, over every raw partition."""
     consumer = Consumer({**settings.kafka_client_config(),
@@ -163,7 +196,11 @@ def wait_until_done(
             behind = {k: (max(done[k], 0), h) for k, h in high.items() if max(done[k], 0) < h}
             parked = [w.metric("orion_processor_parked") for w in live]
             if not behind and all(p is not None and p == 0 for p in parked):
-                time.sleep(3)  # the last decisions' transaction commits
+                # The last decisions (released parked facts) may still sit in an open
+                # transaction: a read_committed reader would stop short of them.
+                settled(
+                    settings, prefix, timeout_s=max(timeout_s - (time.monotonic() - started), 30)
+                )
                 return time.monotonic() - started
             time.sleep(1)
     finally:
