@@ -82,7 +82,14 @@ def cached_install(target: Path, build: Callable[[Path], None], *, component: st
     try:
         build(tmp)
         (tmp / COMPLETE_MARKER).write_text("ok\n")
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:
+            # Another `orion stack up` sharing the cache finished the same install
+            # first (seen in CI: "Directory not empty"): use theirs, drop ours.
+            if not (target / COMPLETE_MARKER).is_file():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -44,3 +44,19 @@ def test_failed_build_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(StackError, match="download failed"):
         cached_install(tmp_path / "tool-1.0", build, component="tool")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_install_finished_meanwhile_by_another_process_is_used(tmp_path: Path) -> None:
+    """Two `orion stack up` sharing the cache: the second to finish keeps the first's."""
+    target = tmp_path / "tool"
+
+    def build(into: Path) -> None:
+        (into / "ours").write_text("x")
+        # Meanwhile another process completes the same install.
+        target.mkdir()
+        (target / "theirs").write_text("y")
+        (target / COMPLETE_MARKER).write_text("ok\n")
+
+    assert cached_install(target, build, component="tool") == target
+    assert (target / "theirs").is_file() and not (target / "ours").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["tool"]  # our temporary copy is gone
