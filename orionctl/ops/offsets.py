@@ -85,14 +85,18 @@ def _cached_admin(kafka: tuple[tuple[str, str], ...]) -> AdminClient:
     return AdminClient(dict(kafka))
 
 
+def _unavailable(what: str, kafka: KafkaConfig, e: KafkaException) -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        f"{what} failed on {bootstrap_of(kafka)}: {e}",
+        fix="check that Kafka runs (`orion stack status`)",
+    )
+
+
 def _wait(future: Any, what: str, kafka: KafkaConfig) -> Any:
     try:
         return future.result(timeout=TIMEOUT_S)
     except KafkaException as e:
-        raise ServiceUnavailableError(
-            f"{what} failed on {bootstrap_of(kafka)}: {e}",
-            fix="check that Kafka runs (`orion stack status`)",
-        ) from e
+        raise _unavailable(what, kafka, e) from e
 
 
 def _ask_coordinator(submit: Callable[[], Any], what: str, kafka: KafkaConfig) -> Any:
@@ -113,10 +117,7 @@ def _ask_coordinator(submit: Callable[[], Any], what: str, kafka: KafkaConfig) -
                 err.retriable() or err.code() in _COORDINATOR_BUSY
             )
             if not retriable or time.monotonic() > deadline:
-                raise ServiceUnavailableError(
-                    f"{what} failed on {bootstrap_of(kafka)}: {e}",
-                    fix="check that Kafka runs (`orion stack status`)",
-                ) from e
+                raise _unavailable(what, kafka, e) from e
             time.sleep(0.5)
 
 
