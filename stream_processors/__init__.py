@@ -43,8 +43,9 @@ everything except event_id and produced_at: an exact re-send and a business
 duplicate both match; a re-read of the same offset does not. Rejected
 events are remembered too, so a re-sent reject is a duplicate, not a second
 dead letter (see :mod:`.processor`). Keys expire a configurable window
-(default 7 days) of event time behind the newest event of their entity in
-the partition.
+(default 7 days) of record time (the raw record's Kafka timestamp, when its
+source sent it) behind the newest record of their entity in the partition:
+a re-send within the window is dropped however old the event it repeats.
 
 Guarantee. Exactly once: a batch's outputs, its state changes and its input
 offsets commit in one Kafka transaction or not at all, and local state

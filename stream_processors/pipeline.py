@@ -16,7 +16,6 @@ backoff and never dead-letters for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from orion.catalog import entities, load_schema, load_schema_text, subject
@@ -49,17 +48,15 @@ class Valid:
     clean: dict[str, Any]
     repairs: list[str]
     event_id: str
-    event_time_ms: int
     content: str
     refs: list[tuple[str, str, str]]
 
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """What deduplication knows an event by: its id, event time and content hash."""
+    """What deduplication knows an event by: its id and content hash."""
 
     event_id: str
-    event_time_ms: int
     content: str
 
 
@@ -77,16 +74,10 @@ content_hash = hash_values
 """Digest of the decoded values but event_id and produced_at (see :mod:`.content`)."""
 
 
-def _ms(value: Any) -> int:
-    if isinstance(value, datetime):
-        return int(value.timestamp() * 1000)
-    return int(value)
-
-
 def _identity(raw: dict[str, Any], content: str) -> Identity | None:
     try:
-        return Identity(str(raw["event_id"]), _ms(raw["event_time"]), content)
-    except (KeyError, TypeError, ValueError, OverflowError):
+        return Identity(str(raw["event_id"]), content)
+    except (KeyError, TypeError):
         return None
 
 
@@ -126,7 +117,6 @@ class Pipeline:
             clean,
             repairs,
             str(raw["event_id"]),
-            _ms(raw["event_time"]),
             self._content(schema_id, value, raw),
             rules.references(clean),
         )

@@ -97,16 +97,17 @@ class Processor:
             return
         verdict = self.pipeline.evaluate(stem, value)  # ServiceUnavailableError: engine retries
         replayed = _replayed(headers)
+        at_ms = _record_time(ts_ms)
         identity = verdict.identity if isinstance(verdict, Rejected) else None
         if isinstance(verdict, Valid):
             exists = self.tracker.exists
             healed = all(exists(r, v) for _, r, v in verdict.refs)
-            if self._duplicate(state, stem, offset, key, verdict.event_id, verdict.event_time_ms,
+            if self._duplicate(state, stem, offset, key, verdict.event_id, at_ms,
                                verdict.content, rejected=False,
                                judge_again=replayed or healed):  # fmt: skip
                 return
         elif identity is not None and self._duplicate(
-            state, stem, offset, key, identity.event_id, identity.event_time_ms,
+            state, stem, offset, key, identity.event_id, at_ms,
             identity.content, rejected=True, judge_again=replayed,
         ):  # fmt: skip
             return
@@ -129,9 +130,11 @@ class Processor:
 
     def _duplicate(
         self, state: PartitionState, stem: str, offset: int, key: bytes | None, event_id: str,
-        event_time_ms: int, content: str, *, rejected: bool, judge_again: bool,
+        at_ms: int, content: str, *, rejected: bool, judge_again: bool,
     ) -> bool:  # fmt: skip
         """True for an event seen before at another offset (and remember it when new).
+
+        ``at_ms`` is the record time, the dedup table's clock (see :mod:`.state.dedup`).
 
         An event dead-lettered before is judged again only when ``orion replay dlq``
         re-fed it, or when it now passes everything (rules and references: a re-sent
@@ -143,12 +146,12 @@ class Processor:
             kind = "exact" if seen.event_id == event_id else "business"
             self.tally.count(metrics.DUPLICATES, self._topic[stem],
                              "rejected" if seen.rejected else kind)  # fmt: skip
-            dedup.saw(stem, event_time_ms)
+            dedup.saw(stem, at_ms)
             return True
         if seen is None or seen.offset != offset:
-            dedup.remember(stem, ck, Seen(event_time_ms, offset, rejected, event_id))
+            dedup.remember(stem, ck, Seen(at_ms, offset, rejected, event_id))
         else:
-            dedup.saw(stem, event_time_ms)
+            dedup.saw(stem, at_ms)
         return False
 
     # -- outputs ----------------------------------------------------------------------------
@@ -317,7 +320,7 @@ class Processor:
 
     def _judged(self, stem: str, v: Valid) -> Judged:
         clean = self.pipeline.encode(stem, v.clean)
-        return Judged(clean, v.refs, v.repairs, v.event_id, v.event_time_ms, v.content)
+        return Judged(clean, v.refs, v.repairs, v.event_id, v.content)
 
     def _release(self, state: PartitionState, emit: Emit, parked: Parked) -> None:
         """Publish a parked fact, or dead-letter it (a referent is missing after all).
@@ -350,7 +353,7 @@ class Processor:
                              f"{f}={v!r}: no such {r} record"),
                 )  # fmt: skip
                 state.dedup.remember(
-                    parked.stem, ck, Seen(judged.event_time_ms, parked.offset, True,
+                    parked.stem, ck, Seen(_record_time(parked.ts_ms), parked.offset, True,
                                           judged.event_id)
                 )  # fmt: skip
             else:
@@ -382,6 +385,11 @@ def _without_payload(
         omitted += f", {len(key or b'')} key bytes"
         key = None
     return key, b"", [*headers, (deadletter.PAYLOAD_OMITTED, f"{omitted} omitted".encode())]
+
+
+def _record_time(ts_ms: int | None) -> int:
+    """The dedup clock of a raw record: its Kafka timestamp, or now if it has none."""
+    return int(time.time() * 1000) if ts_ms is None else ts_ms
 
 
 def _replayed(headers: Headers) -> bool:

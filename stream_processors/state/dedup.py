@@ -1,4 +1,4 @@
-"""Deduplication state of one partition: which events were seen, expiring by event time.
+"""Deduplication state of one partition: which events were seen, expiring by record time.
 
 Who calls it: :class:`~stream_processors.processor.Processor` per record (lookup,
 remember), the engine at the end of a transaction (:meth:`DedupTable.changes`
@@ -7,11 +7,21 @@ into the changelog) and after it (:meth:`commit`, or :meth:`abort`).
 A key is the entity, the record's message key and a hash of everything but
 ``event_id`` and ``produced_at``: an exact re-send and a business duplicate
 both match it, a re-read of the same offset does not. Its value says when
-(event time), where (offset), which event id, and whether that event was
-rejected. Keys expire ``window`` of event time behind the newest event of
+(record time), where (offset), which event id, and whether that event was
+rejected. Keys expire ``window`` of record time behind the newest record of
 their entity in the partition (one clock per entity: topics of a partition
 are read at different paces). Expiry writes tombstones to the changelog, so
 a restored partition does not bring expired keys back.
+
+Why record time (the raw record's Kafka timestamp: when its source handed
+it to Kafka), not event time: a duplicate is a second *arrival*, and how
+old the event it repeats is says nothing about how soon after it arrives.
+With event time, a re-send of an opening stock snapshot (event time the
+1st of the month) arriving seconds after the original passed as new once
+the entity's newest event was a week later (found by the chaos drill,
+2026-12-02); one reject with an event time in year 9999 would have emptied
+its entity's table; a file dropped twice, or a window replayed from the
+archive, was deduplicated only when its events were younger than the window.
 
 Changes of the running transaction sit in :attr:`pending` (read before the
 store, so a duplicate within one batch is found) and reach RocksDB only in
@@ -31,12 +41,13 @@ _VALUE = struct.Struct(">qq?")
 _MS = struct.Struct(">Q")
 _ROW = b"d"
 _INDEX = b"x"
-_MS_BIAS = 1 << 63  # event times before 1970 still sort in order
+_MS_BIAS = 1 << 63  # times before 1970 still sort in order
 
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    event_time_ms: int
+    at_ms: int
+    """Record time (ms): the Kafka timestamp of the raw record first seen."""
     offset: int
     rejected: bool
     event_id: str
@@ -51,7 +62,7 @@ def _stem_of(ck: bytes) -> str:
 
 
 def encode_seen(seen: Seen) -> bytes:
-    return _VALUE.pack(seen.event_time_ms, seen.offset, seen.rejected) + seen.event_id.encode()
+    return _VALUE.pack(seen.at_ms, seen.offset, seen.rejected) + seen.event_id.encode()
 
 
 def decode_seen(value: bytes) -> Seen:
@@ -59,8 +70,8 @@ def decode_seen(value: bytes) -> Seen:
     return Seen(ms, offset, rejected, value[_VALUE.size :].decode())
 
 
-def _index_key(stem: str, event_time_ms: int, ck: bytes) -> bytes:
-    return _INDEX + stem.encode() + b"\x00" + _MS.pack(event_time_ms + _MS_BIAS) + ck
+def _index_key(stem: str, at_ms: int, ck: bytes) -> bytes:
+    return _INDEX + stem.encode() + b"\x00" + _MS.pack(at_ms + _MS_BIAS) + ck
 
 
 class DedupTable:
@@ -71,7 +82,7 @@ class DedupTable:
         self.window_ms = window_ms
         self.pending: dict[bytes, Seen | None] = {}
         self._stored_ms: dict[bytes, int | None] = {}
-        """Event time of each looked-up key as the store has it (None: absent), so
+        """Record time of each looked-up key as the store has it (None: absent), so
         writing the batch needs no second read to find the expiry entry to replace."""
         self._watermark: dict[str, int] = {}
         self._pending_watermark: dict[str, int] = {}
@@ -81,16 +92,17 @@ class DedupTable:
             return self.pending[ck]
         raw = self._store.get(_ROW + ck)
         seen = None if raw is None else decode_seen(raw)
-        self._stored_ms[ck] = None if seen is None else seen.event_time_ms
+        self._stored_ms[ck] = None if seen is None else seen.at_ms
         return seen
 
     def remember(self, stem: str, ck: bytes, seen: Seen) -> None:
         self.pending[ck] = seen
-        self.saw(stem, seen.event_time_ms)
+        self.saw(stem, seen.at_ms)
 
-    def saw(self, stem: str, event_time_ms: int) -> None:
-        if event_time_ms > self.watermark(stem):
-            self._pending_watermark[stem] = event_time_ms
+    def saw(self, stem: str, at_ms: int) -> None:
+        """A record of ``stem`` with record time ``at_ms`` was read: the entity's clock."""
+        if at_ms > self.watermark(stem):
+            self._pending_watermark[stem] = at_ms
 
     def watermark(self, stem: str) -> int:
         return self._pending_watermark.get(stem, self._watermark.get(stem, -(1 << 62)))
@@ -134,8 +146,8 @@ class DedupTable:
         for ck, seen in latest.items():
             if seen is not None:
                 stem = _stem_of(ck)
-                if seen.event_time_ms > self._watermark.get(stem, -(1 << 62)):
-                    self._watermark[stem] = seen.event_time_ms
+                if seen.at_ms > self._watermark.get(stem, -(1 << 62)):
+                    self._watermark[stem] = seen.at_ms
         self._write(latest)
 
     def close(self) -> None:
@@ -152,12 +164,12 @@ class DedupTable:
                 old_ms = known[ck]
             else:
                 old = self._store.get(_ROW + ck)
-                old_ms = None if old is None else decode_seen(old).event_time_ms
+                old_ms = None if old is None else decode_seen(old).at_ms
             if old_ms is not None:
                 puts[_index_key(_stem_of(ck), old_ms, ck)] = None
             if seen is None:
                 puts[_ROW + ck] = None
             else:
                 puts[_ROW + ck] = encode_seen(seen)
-                puts[_index_key(_stem_of(ck), seen.event_time_ms, ck)] = b""
+                puts[_index_key(_stem_of(ck), seen.at_ms, ck)] = b""
         self._store.write(puts)

@@ -33,7 +33,6 @@ class Judged(NamedTuple):
     refs: list[tuple[str, str, str]]
     repairs: list[str]
     event_id: str
-    event_time_ms: int
     content: str
 
 

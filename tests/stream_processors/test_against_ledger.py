@@ -149,13 +149,9 @@ def test_bad_settings_stop_at_start_up(topic_namespace: str) -> None:
 
 
 def test_a_restarted_worker_remembers_what_it_saw(
-    settings: OrionSettings, topic_namespace: str, workers: Workers, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    settings: OrionSettings, topic_namespace: str, workers: Workers, tmp_path: Path
+) -> None:
     """Dedup state comes back from the changelog: a re-sent topic is dropped, not re-published."""
-    # Customers span years of event time: a window that keeps them all isolates recovery
-    # from retention (with 7 days, most early customers expire from the table, as designed).
-    monkeypatch.setenv("ORION_PROCESSOR_DEDUP_WINDOW", "36500d")
     produce(topic_namespace, tmp_path / "ledger.jsonl", seed=11, events=3_000)
     first = workers()
     wait_until_done(settings, topic_namespace, [first])

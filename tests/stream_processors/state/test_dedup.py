@@ -108,7 +108,7 @@ def test_expiry_spares_a_committed_key_remembered_again_in_the_batch(table: Dedu
     assert table.expire() == 0  # its old index entry went with the update
 
 
-def test_out_of_order_event_times_expire_late_never_early(table: DedupTable) -> None:
+def test_out_of_order_record_times_expire_late_never_early(table: DedupTable) -> None:
     newest, late = dedup_key("sales", b"k", "newest"), dedup_key("sales", b"k", "late")
     table.remember("sales", newest, seen(5000))
     table.remember("sales", late, seen(4500))  # arrives after a newer event
@@ -142,7 +142,7 @@ def test_restore_applies_changelog_rows_and_rebuilds_the_watermark(table: DedupT
     assert table.changes() == [(other, None)]
 
 
-def test_event_times_before_1970_sort_in_the_expiry_index(table: DedupTable) -> None:
+def test_record_times_before_1970_sort_in_the_expiry_index(table: DedupTable) -> None:
     keys = {ms: dedup_key("sales", b"k", str(ms)) for ms in (-3000, -2000, -1000, 0)}
     for ms, ck in keys.items():
         table.remember("sales", ck, seen(ms))
