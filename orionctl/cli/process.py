@@ -28,7 +28,8 @@ def process(
     ] = None,
     data_dir: Annotated[Path | None, typer.Option(help="where local RocksDB state lives")] = None,
     dedup_window: Annotated[
-        str | None, typer.Option(help="how long after an event arrived a re-send of it is dropped, e.g. 7d, 12h")
+        str | None,
+        typer.Option(help="how long after an event arrived a re-send of it is dropped: 7d, 12h"),
     ] = None,
     batch_size: Annotated[
         int | None, typer.Option(help="raw records per transaction at most, e.g. 5000")
