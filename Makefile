@@ -31,15 +31,16 @@ stack-down: venv
 demo: stack-up
 	$(BIN)/orion demo
 
+# Airflow's DAG tests run in the parallel pass beside the rest (the first run installs
+# Airflow into its own venv in the download cache, about 3 minutes; later runs reuse it).
 test: deps
-	$(BIN)/orion stack up
+	$(BIN)/orion stack up --with airflow
 	promtool check rules deploy/prometheus/rules/*.yml
 	promtool test rules deploy/prometheus/tests/*.yml
-	$(BIN)/pytest -n 2 --dist loadfile -m "not airflow and not cluster and not serial"
-	$(BIN)/pytest -m "serial and not airflow and not cluster"
+	$(BIN)/pytest -n 2 --dist loadfile -m "not cluster and not serial"
+	$(BIN)/pytest -m "serial and not cluster"
 
-# The DAGs against the stack's Airflow: the first run installs Airflow into its
-# own venv in the download cache (about 3 minutes), later runs reuse it.
+# Only the DAGs against the stack's Airflow (they are part of make test too).
 test-airflow: deps
 	$(BIN)/orion stack up --with airflow
 	$(BIN)/pytest -m airflow tests/deploy/airflow

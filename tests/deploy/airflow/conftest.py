@@ -1,7 +1,7 @@
-"""The stack with Airflow, and ``airflow`` commands against it (``make test-airflow``).
+"""The stack with Airflow, and ``airflow`` commands against it.
 
-Every test here is marked ``airflow``: ``make test`` leaves them out (it does
-not install Airflow), ``make test-airflow`` runs only them. Airflow starts
+Every test here is marked ``airflow``: ``make test`` runs them in its parallel
+pass (it starts the stack with Airflow), ``make test-airflow`` runs only them. Airflow starts
 slowly (about 15 s per ``airflow`` command on 2 cores), so each test runs
 as few commands as it can. DAG runs get short retries through the
 ``ORION_DAG_*`` variables their DAG files read.
