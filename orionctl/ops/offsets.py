@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined]
@@ -20,6 +20,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-d
 from orion.exceptions import ConfigurationError, OrionError, ServiceUnavailableError
 from orion.kafka_config import KafkaConfig, bootstrap_of
 
+R = TypeVar("R")
 TIMEOUT_S = 15.0
 #: What a group coordinator answers while it loads or moves (the admin API does not
 #: always flag these as retriable).
@@ -27,6 +28,15 @@ _COORDINATOR_BUSY = {
     KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
     KafkaError.COORDINATOR_NOT_AVAILABLE,
     KafkaError.NOT_COORDINATOR,
+}
+#: What a partition answers while its leader is being elected (a broker restarted);
+#: _NOENT is librdkafka's "Failed to query partition leaders: No leaders found".
+_LEADER_MOVING = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_LEADER_EPOCH,
+    KafkaError.FENCED_LEADER_EPOCH,
+    KafkaError._NOENT,
 }
 EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
 LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
@@ -107,14 +117,20 @@ def _ask_coordinator(submit: Callable[[], Any], what: str, kafka: KafkaConfig) -
     is fine and succeeds once the offsets topic is loaded, so only a
     non-retriable error or TIMEOUT_S of retriable ones is an error.
     """
+    return _ask_again(lambda: submit().result(timeout=TIMEOUT_S), what, kafka)
+
+
+def _ask_again(call: Callable[[], R], what: str, kafka: KafkaConfig) -> R:
+    """``call()``, again while it fails with a retriable error (a busy coordinator, a
+    leader being elected), for at most TIMEOUT_S; any other error at once."""
     deadline = time.monotonic() + TIMEOUT_S
     while True:
         try:
-            return submit().result(timeout=TIMEOUT_S)
+            return call()
         except KafkaException as e:
             err = e.args[0] if e.args else None
             retriable = isinstance(err, KafkaError) and (
-                err.retriable() or err.code() in _COORDINATOR_BUSY
+                err.retriable() or err.code() in _COORDINATOR_BUSY | _LEADER_MOVING
             )
             if not retriable or time.monotonic() > deadline:
                 raise _unavailable(what, kafka, e) from e
@@ -150,13 +166,18 @@ def list_offsets(
 ) -> dict[tuple[str, int], int]:
     if not partitions:
         return {}
-    futures = _admin(kafka).list_offsets(
-        {TopicPartition(t, p): spec for t, p in partitions}, request_timeout=TIMEOUT_S
-    )
-    return {
-        (tp.topic, tp.partition): _wait(f, "listing offsets", kafka).offset
-        for tp, f in futures.items()
-    }
+    admin = _admin(kafka)
+
+    def ask() -> dict[tuple[str, int], int]:
+        futures = admin.list_offsets(
+            {TopicPartition(t, p): spec for t, p in partitions}, request_timeout=TIMEOUT_S
+        )
+        return {(tp.topic, tp.partition): f.result(timeout=TIMEOUT_S).offset
+                for tp, f in futures.items()}  # fmt: skip
+
+    # During a leader election (a broker restarted) a partition answers
+    # NOT_LEADER_OR_FOLLOWER or LEADER_NOT_AVAILABLE for a few seconds: ask again.
+    return _ask_again(ask, "listing offsets", kafka)
 
 
 def topic_partitions(kafka: KafkaConfig, topics: list[str]) -> list[tuple[str, int]]:

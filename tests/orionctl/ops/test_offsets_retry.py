@@ -53,3 +53,18 @@ def test_a_coordinator_busy_for_longer_than_the_timeout_is_an_error(
     with pytest.raises(ServiceUnavailableError, match="NOT_COORDINATOR"):
         offsets._ask_coordinator(submit, "describing g", KAFKA)
     assert 2 <= len(calls) <= 4
+
+
+def test_a_leader_election_while_listing_offsets_is_asked_again() -> None:
+    electing = [KafkaError(KafkaError.NOT_LEADER_FOR_PARTITION),
+                KafkaError(KafkaError.LEADER_NOT_AVAILABLE)]  # fmt: skip
+    calls: list[int] = []
+
+    def ask() -> dict[tuple[str, int], int]:
+        calls.append(1)
+        if len(calls) <= len(electing):
+            raise KafkaException(electing[len(calls) - 1])
+        return {("t", 0): 42}
+
+    assert offsets._ask_again(ask, "listing offsets", KAFKA) == {("t", 0): 42}
+    assert len(calls) == 3
