@@ -15,18 +15,23 @@ next offset of each partition the write covered, never before.
   transaction that writes the rows, so :meth:`commit` has nothing left to do,
   and on assignment the offsets are read back from the destination. Kafka's
   committed offsets are never read or written. A read that fails on
-  assignment raises out of the consumer's callback and ends the run (the
-  supervisor restarts it; nothing was written).
+  assignment because the destination does not answer (PostgreSQL
+  restarting) is tried again with a growing pause, up to
+  ``patience_s`` (60 s: well inside the consumer's poll interval, since it
+  blocks the assignment callback); only then does it raise out of the
+  callback and end the run (the supervisor restarts it; nothing was written).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from orion.exceptions import ServiceUnavailableError
 from orion.kafka_errors import is_fatal
 from sinks.base.batch import TopicPartitionKey
 
@@ -81,11 +86,29 @@ class KafkaOffsets:
 class DestinationOffsets:
     """Offsets the destination keeps in its own transaction; ``read(topics)`` returns them."""
 
-    def __init__(self, read: Callable[[list[str]], Mapping[TopicPartitionKey, int]]) -> None:
+    def __init__(
+        self,
+        read: Callable[[list[str]], Mapping[TopicPartitionKey, int]],
+        patience_s: float = 60.0,
+    ) -> None:
         self._read = read
+        self.patience_s = patience_s
 
     def starting(self, partitions: Sequence[TopicPartitionKey]) -> Positions | None:
-        stored = self._read(sorted({t for t, _ in partitions}))
+        topics = sorted({t for t, _ in partitions})
+        deadline = time.monotonic() + self.patience_s
+        pause = 0.5
+        while True:
+            try:
+                stored = self._read(topics)
+                break
+            except ServiceUnavailableError as e:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("reading stored offsets failed; trying again",
+                            extra={"error": e.message, "retry_in_s": pause})  # fmt: skip
+                time.sleep(pause)
+                pause = min(pause * 2, 10.0)
         return {key: stored[key] for key in partitions if key in stored}
 
     def commit(self, consumer: Consumer, offsets: Mapping[TopicPartitionKey, int]) -> bool:
