@@ -25,6 +25,16 @@ class KafkaRecord:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes | None], ...] = ()
+    size: int = field(default=-1, init=False, compare=False)
+    """Approximate bytes held in memory, what the byte limit of a batch counts; computed
+    once here (it was a property walking the headers on every call: 9.9% of the silver
+    sink's time in a py-spy profile, 2026-12-02, two calls per record)."""
+
+    def __post_init__(self) -> None:
+        n = 64 + len(self.key or b"") + len(self.value or b"")
+        for k, v in self.headers:
+            n += len(k) + len(v or b"") + 16
+        object.__setattr__(self, "size", n)  # frozen: the one write, at construction
 
     @classmethod
     def from_message(cls, message: Any) -> KafkaRecord:
@@ -40,14 +50,6 @@ class KafkaRecord:
             value=message.value(),
             headers=tuple(message.headers() or ()),
         )
-
-    @property
-    def size(self) -> int:
-        """Approximate bytes held in memory; what the byte limit of a batch counts."""
-        n = 64 + len(self.key or b"") + len(self.value or b"")
-        for k, v in self.headers:
-            n += len(k) + len(v or b"") + 16
-        return n
 
 
 @dataclass(frozen=True)
