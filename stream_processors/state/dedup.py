@@ -22,6 +22,8 @@ the entity's newest event was a week later (found by the chaos drill,
 2026-12-02); one reject with an event time in year 9999 would have emptied
 its entity's table; a file dropped twice, or a window replayed from the
 archive, was deduplicated only when its events were younger than the window.
+A source whose clock runs ahead moves the clock by an hour at most: Kafka 4
+refuses records stamped further ahead (``log.message.timestamp.after.max.ms``).
 
 Changes of the running transaction sit in :attr:`pending` (read before the
 store, so a duplicate within one batch is found) and reach RocksDB only in
