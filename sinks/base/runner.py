@@ -139,6 +139,12 @@ class RunnerOptions:
     lag_interval_s: float = 5.0
     #: Flush revoked partitions before giving them up (instead of dropping their buffers).
     flush_on_revoke: bool = False
+    #: Per-partition sinks: the age flushes of one loop turn stop starting new partitions
+    #: after this long; the rest are flushed on the next turns, after a consume(). Flushes
+    #: run in the poll thread, and a catch-up expires every buffer at once: written in one
+    #: go they outlasted max.poll.interval.ms (90 s) and the silver sink's static member was
+    #: fenced, again after each restart (the chaos drill, 2026-12-02).
+    flush_budget_s: float = 20.0
 
 
 @dataclass
@@ -261,7 +267,7 @@ class SinkRunner:
                 for message in messages:
                     self._handle(message)
                 now = time.monotonic()
-                self._flush_due(self.sink.expired(now))
+                self._flush_due(self.sink.expired(now), budget_s=self.options.flush_budget_s)
                 self._resume_due(now)
                 if now - self._last_lag >= self.options.lag_interval_s:
                     self._report_lag()
@@ -304,18 +310,28 @@ class SinkRunner:
         if self.sink.is_full(key):
             self._flush_due([key])
 
-    def _flush_due(self, keys: Sequence[TopicPartitionKey], *, revoking: bool = False) -> bool:
+    def _flush_due(
+        self,
+        keys: Sequence[TopicPartitionKey],
+        *,
+        revoking: bool = False,
+        budget_s: float | None = None,
+    ) -> bool:
         """Flush ``keys`` (with every buffer, if the sink flushes together); False if any paused.
 
         A per-partition sink is flushed one partition at a time, so one
-        partition's back-pressure never holds back another's.
+        partition's back-pressure never holds back another's; with ``budget_s``
+        no partition is started once that long has gone (they stay due).
         """
         if not keys:
             return True
         if self.sink.flushes_together:
             return self._flush(self.sink.pending(), revoking=revoking)
         ok = True
+        deadline = None if budget_s is None else time.monotonic() + budget_s
         for key in keys:
+            if deadline is not None and time.monotonic() > deadline:
+                break
             ok = self._flush([key], revoking=revoking) and ok
         return ok
 

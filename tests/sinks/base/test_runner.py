@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
@@ -205,3 +206,36 @@ def test_kafka_offsets_start_at_the_group_commit_and_commit_each_partition_after
     assert [w[("t", 1)] for w in sink.writes if ("t", 1) in w] == [[0, 1], [2, 3], [4]]
     assert all(len(c) == 1 for c in consumer.commits)  # one partition per commit
     assert runner.stats.committed == {("t", 0): 4, ("t", 1): 5}
+
+
+class Slow(Recorder):
+    """A per-partition sink whose every write takes ``seconds``; logs writes in ``events``."""
+
+    def __init__(self, limits: BatchLimits, events: list[str], seconds: float) -> None:
+        super().__init__(limits)
+        self.events, self.seconds = events, seconds
+
+    def write_all(self, batches: Sequence[Batch]) -> dict[Key, int]:
+        time.sleep(self.seconds)
+        self.events += [f"write {b.partition}" for b in batches]
+        return super().write_all(batches)
+
+
+def test_age_flushes_of_one_turn_stop_after_the_budget_and_go_on_after_a_consume() -> None:
+    events: list[str] = []
+    consumer = FakeConsumer("t", ends={p: 2 for p in range(4)}, committed={})
+    polled = consumer.consume
+
+    def consume(num: int, timeout: float) -> list[Message]:
+        events.append("consume")
+        return polled(num, timeout)
+
+    consumer.consume = consume  # type: ignore[method-assign]
+    sink = Slow(BatchLimits(max_records=100, max_age_s=0.01), events, seconds=0.3)
+    runner = SinkRunner(cast(Consumer, consumer), sink, ["t"],
+                        options=RunnerOptions(name="unit", flush_budget_s=0.5))  # fmt: skip
+    run_until(consumer, runner, lambda: len(sink.writes) == 4)
+    writes = [e for e in events if e.startswith("write")]
+    assert sorted(writes) == ["write 0", "write 1", "write 2", "write 3"]  # each once
+    turns = " ".join(events).split("consume")
+    assert max(t.count("write") for t in turns) <= 2  # 0.3 s, 0.6 s > 0.5: the rest waits
