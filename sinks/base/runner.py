@@ -395,20 +395,29 @@ class SinkRunner:
                 del self._paused[key]
 
     def _report_lag(self) -> None:
-        if self._lag is None:
-            return
+        """Set the lag gauge; a sink found caught up also counts as durable now (see
+        :data:`sinks.base.metrics.LAST_COMMIT`)."""
+        caught_up = bool(self._assigned) and not self._paused and not self.sink.pending()
         for key in list(self._assigned):
+            tp = TopicPartition(key[0], key[1])
             position = self._written.get(key, self._expected.get(key))
-            if position is None:
-                continue
             try:
-                _low, high = self.consumer.get_watermark_offsets(
-                    TopicPartition(key[0], key[1]), cached=True
-                )
+                _low, high = self.consumer.get_watermark_offsets(tp, cached=True)
+                if position is None:  # nothing read since the assignment: where it will start
+                    at = self.consumer.position([tp])[0].offset
+                    position = at if at >= 0 else None
             except KafkaException:
+                caught_up = False
                 continue
-            if high >= 0:
+            if high < 0 or position is None:  # not fetched yet: unknown
+                caught_up = False
+                continue
+            # One offset behind is the commit marker of a transactional topic.
+            caught_up = caught_up and high - position <= 1
+            if self._lag is not None:
                 self._lag.labels(key[0], str(key[1])).set(max(high - position, 0))
+        if caught_up:
+            metrics.LAST_COMMIT.labels(self.options.name).set_to_current_time()
 
 
 def run_with_kafka_offsets(

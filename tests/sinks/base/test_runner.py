@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from prometheus_client import REGISTRY
 
 from sinks.base import (
     Batch,
@@ -60,7 +61,7 @@ class FakeConsumer:
         self.topic = topic
         self.ends = dict(ends)
         self.group_committed = dict(committed)
-        self.position: dict[int, int] = {}
+        self.positions: dict[int, int] = {}
         self.paused: set[int] = set()
         self.commits: list[dict[Key, int]] = []
         self.assigned_with: list[tuple[Key, int]] | None = None
@@ -75,7 +76,7 @@ class FakeConsumer:
     def assign(self, partitions: list[TopicPartition]) -> None:
         self.assigned_with = [((tp.topic, tp.partition), tp.offset) for tp in partitions]
         for tp in partitions:
-            self.position[tp.partition] = 0 if tp.offset == OFFSET_BEGINNING else tp.offset
+            self.positions[tp.partition] = 0 if tp.offset == OFFSET_BEGINNING else tp.offset
 
     def consume(self, num: int, timeout: float) -> list[Message]:
         if self.stop_when():
@@ -86,12 +87,12 @@ class FakeConsumer:
             callback(self, partitions)
             if self.assigned_with is None:  # not assigned by the callback: the group's offsets
                 for p in self.ends:
-                    self.position[p] = self.group_committed.get(p, 0)
+                    self.positions[p] = self.group_committed.get(p, 0)
         out: list[Message] = []
-        for p in sorted(self.position):
-            while p not in self.paused and self.position[p] < self.ends[p] and len(out) < num:
-                out.append(Message(self.topic, p, self.position[p]))
-                self.position[p] += 1
+        for p in sorted(self.positions):
+            while p not in self.paused and self.positions[p] < self.ends[p] and len(out) < num:
+                out.append(Message(self.topic, p, self.positions[p]))
+                self.positions[p] += 1
         return out
 
     def commit(self, *, offsets: list[TopicPartition], asynchronous: bool) -> None:
@@ -99,7 +100,7 @@ class FakeConsumer:
         self.commits.append({(tp.topic, tp.partition): tp.offset for tp in offsets})
 
     def seek(self, tp: TopicPartition) -> None:
-        self.position[tp.partition] = tp.offset
+        self.positions[tp.partition] = tp.offset
 
     def pause(self, partitions: list[TopicPartition]) -> None:
         self.paused |= {tp.partition for tp in partitions}
@@ -109,6 +110,10 @@ class FakeConsumer:
 
     def get_watermark_offsets(self, tp: TopicPartition, cached: bool) -> tuple[int, int]:
         return (0, self.ends[tp.partition])
+
+    def position(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        return [TopicPartition(tp.topic, tp.partition, self.positions.get(tp.partition, -1001))
+                for tp in partitions]  # fmt: skip
 
 
 class Recorder(BatchingSink):
@@ -156,7 +161,7 @@ def test_destination_offsets_assign_at_the_stored_offsets_and_never_commit_to_ka
         offsets=DestinationOffsets(lambda topics: dict(sink.stored)),
         options=RunnerOptions(name="unit"),
     )
-    run_until(consumer, runner, lambda: consumer.position == consumer.ends)
+    run_until(consumer, runner, lambda: consumer.positions == consumer.ends)
     assert consumer.assigned_with == [(("t", 0), 7), (("t", 1), 2), (("t", 2), OFFSET_BEGINNING)]
     # The stop-flush writes every partition together, in one call, from where each started.
     assert sink.writes == [{("t", 0): [7, 8, 9], ("t", 1): [2, 3, 4, 5], ("t", 2): [0, 1, 2, 3]}]
@@ -239,3 +244,27 @@ def test_age_flushes_of_one_turn_stop_after_the_budget_and_go_on_after_a_consume
     assert sorted(writes) == ["write 0", "write 1", "write 2", "write 3"]  # each once
     turns = " ".join(events).split("consume")
     assert max(t.count("write") for t in turns) <= 2  # 0.3 s, 0.6 s > 0.5: the rest waits
+
+
+def _last_commit(name: str) -> float:
+    got = REGISTRY.get_sample_value("orion_sink_last_commit_timestamp_seconds", {"sink": name})
+    return got or 0.0
+
+
+def test_a_caught_up_idle_sink_counts_as_durable_now_and_a_stuck_one_does_not() -> None:
+    consumer = FakeConsumer("t", ends={0: 3, 1: 2}, committed={})
+    sink = Recorder(BatchLimits(max_records=1, max_age_s=60))
+    runner = SinkRunner(cast(Consumer, consumer), sink, ["t"],
+                        options=RunnerOptions(name="idle-unit", lag_interval_s=0.05))  # fmt: skip
+    started = time.monotonic()
+    run_until(consumer, runner, lambda: time.monotonic() - started > 0.5)
+    assert runner.stats.committed == {("t", 0): 3, ("t", 1): 2}  # then idle for ~0.5 s
+    assert time.time() - _last_commit("idle-unit") < 0.3  # kept fresh without a commit
+
+    consumer = FakeConsumer("t", ends={0: 3}, committed={})
+    stuck = Recorder(BatchLimits(max_records=1, max_age_s=60), fail=10**6)  # never writes
+    runner = SinkRunner(cast(Consumer, consumer), stuck, ["t"],
+                        options=RunnerOptions(name="stuck-unit", lag_interval_s=0.05))  # fmt: skip
+    started = time.monotonic()
+    run_until(consumer, runner, lambda: time.monotonic() - started > 0.5)
+    assert _last_commit("stuck-unit") == 0.0  # paused and behind: never counts as caught up
