@@ -175,9 +175,7 @@ def list_offsets(
         return {(tp.topic, tp.partition): f.result(timeout=TIMEOUT_S).offset
                 for tp, f in futures.items()}  # fmt: skip
 
-    # During a leader election (a broker restarted) a partition answers
-    # NOT_LEADER_OR_FOLLOWER or LEADER_NOT_AVAILABLE for a few seconds: ask again.
-    return _ask_again(ask, "listing offsets", kafka)
+    return _ask_again(ask, "listing offsets", kafka)  # through a leader election: _LEADER_MOVING
 
 
 def topic_partitions(kafka: KafkaConfig, topics: list[str]) -> list[tuple[str, int]]:
