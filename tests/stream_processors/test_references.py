@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 
 from confluent_kafka import Producer
 
 from orion.settings import OrionSettings
+from orionctl.stack.process import wait_until
 from stream_processors.references import ReferenceTracker
 
 
 def _ready_after(tracker: ReferenceTracker, epoch: int, timeout_s: float) -> bool:
     """True once the tracker publishes a status whose poll began after ``epoch``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def published() -> bool:
         ready = tracker.ready
-        if ready is not None and ready.epoch > epoch:
-            return True
-        time.sleep(0.05)
-    return False
+        return ready is not None and ready.epoch > epoch
+
+    return wait_until(published, timeout_s, interval_s=0.05)
 
 
 def test_a_dead_workers_open_transaction_holds_the_index_until_it_ends(
