@@ -44,6 +44,8 @@ MIGRATOR = "orion_migrator"
 LOADER = "orion_loader"
 ANALYST = "orion_analyst"
 ROLES = (MIGRATOR, LOADER, ANALYST)
+#: pg_advisory_lock key of :meth:`Postgres.after_start` (any constant no other code uses).
+SET_UP_LOCK = 0x7365747570  # "setup"
 APT_FIX = "install PostgreSQL 15+: apt-get install -y postgresql (or run `make deps`)"
 
 
@@ -226,17 +228,28 @@ class Postgres(Component):
         shutil.rmtree(secrets.secrets_dir(self.cfg.dir, self.name), ignore_errors=True)
 
     def after_start(self) -> None:
+        """Create the stack's databases and roles, under one cluster-wide lock.
+
+        ``orion stack up`` runs this every time, also on a server that is
+        already up, and so do several at once (each pytest-xdist worker brings
+        the stack up): two concurrent ``ALTER ROLE`` of one role fail with
+        ``tuple concurrently updated``, two ``CREATE DATABASE`` with a
+        duplicate. The session-level advisory lock, held on the ``postgres``
+        database until the roles and the migration are done, makes the
+        callers take turns; the later ones find everything in place.
+        """
         conn = psycopg2.connect(self.dsn("postgres"), connect_timeout=5)
         conn.autocommit = True
         try:
             with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_lock(%s)", (SET_UP_LOCK,))
                 for db in (self.cfg.warehouse_db, self.cfg.registry_db):
                     cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db,))
                     if cur.fetchone() is None:
                         cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db)))
+            self._set_up_roles()
         finally:
-            conn.close()
-        self._set_up_roles()
+            conn.close()  # ends the session, and with it the lock
 
     def _set_up_roles(self) -> None:
         """Give each role its login, then migrate the warehouse database as the superuser.
