@@ -262,7 +262,7 @@ class SinkRunner:
                 if self.heartbeat is not None:
                     self.heartbeat.beat(len(self._assigned))
                 messages = self.consumer.consume(
-                    self.options.consume_batch, timeout=self.options.poll_timeout_s
+                    self.options.consume_batch, timeout=self._poll_timeout()
                 )
                 for message in messages:
                     self._handle(message)
@@ -277,6 +277,18 @@ class SinkRunner:
             self._closed = True
             self.sink.close()
         return self.stats
+
+    def _poll_timeout(self) -> float:
+        """The poll timeout, cut short when a buffer's age limit falls due sooner.
+
+        ``consume(n, timeout)`` returns only when ``n`` messages are there or the
+        timeout is up, so at a trickle a batch waited up to ``poll_timeout_s``
+        past its ``max_age_s`` before it was written (end-to-end latency, issue 16).
+        """
+        due = self.sink.next_due()
+        if due is None:
+            return self.options.poll_timeout_s
+        return min(self.options.poll_timeout_s, max(0.0, due - time.monotonic()))
 
     def _handle(self, message: Any) -> None:
         error = message.error()

@@ -115,6 +115,15 @@ class BatchingSink(ABC):
         ]
         return self.pending() if old and self.flushes_together else old
 
+    def next_due(self) -> float | None:
+        """When (``time.monotonic()``) the oldest buffer reaches ``max_age_s``; None if none.
+
+        The runner waits in ``consume()`` no longer than this, so a batch is
+        written when its age is up, not up to a poll timeout later.
+        """
+        started = [batch.started for batch in self._batches.values() if batch]
+        return min(started) + self.limits.max_age_s if started else None
+
     def pending(self) -> list[TopicPartitionKey]:
         """Partitions with buffered records; the runner flushes them when it stops."""
         return [key for key, batch in self._batches.items() if batch]

@@ -268,3 +268,24 @@ def test_a_caught_up_idle_sink_counts_as_durable_now_and_a_stuck_one_does_not() 
     started = time.monotonic()
     run_until(consumer, runner, lambda: time.monotonic() - started > 0.5)
     assert _last_commit("stuck-unit") == 0.0  # paused and behind: never counts as caught up
+
+
+def test_consume_waits_no_longer_than_the_oldest_buffer_has_left() -> None:
+    timeouts: list[float] = []
+    consumer = FakeConsumer("t", ends={0: 1}, committed={})
+    polled = consumer.consume
+
+    def consume(num: int, timeout: float) -> list[Message]:
+        timeouts.append(timeout)
+        return polled(num, timeout)
+
+    consumer.consume = consume  # type: ignore[method-assign]
+    sink = Recorder(BatchLimits(max_records=100, max_age_s=0.2))
+    runner = SinkRunner(cast(Consumer, consumer), sink, ["t"],
+                        options=RunnerOptions(name="unit", poll_timeout_s=5.0))  # fmt: skip
+    run_until(consumer, runner, lambda: len(sink.writes) == 1)
+    assert sink.writes == [{("t", 0): [0]}]
+    assert timeouts[0] == 5.0  # nothing buffered yet
+    buffered = timeouts[1:-1]  # the record waited for its age; then the write, then stop
+    assert buffered and all(t <= 0.2 for t in buffered)
+    assert timeouts[-1] == 5.0  # written: the full timeout again

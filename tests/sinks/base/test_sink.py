@@ -62,6 +62,19 @@ def test_age_is_wall_clock_per_partition_and_drop_forgets_buffers() -> None:
     assert sink.pending() == [("t", 0)]
 
 
+def test_next_due_is_the_oldest_buffer_plus_its_age_limit() -> None:
+    sink = ListSink(BatchLimits(max_age_s=5))
+    assert sink.next_due() is None
+    sink.append(rec(0, partition=1))
+    sink.append(rec(0, partition=0))
+    first = sink.batch(("t", 1)).started  # type: ignore[union-attr]
+    assert sink.next_due() == first + 5
+    sink.flush(("t", 1))
+    assert sink.next_due() == sink.batch(("t", 0)).started + 5  # type: ignore[union-attr]
+    sink.flush(("t", 0))
+    assert sink.next_due() is None
+
+
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         BatchLimits(max_records=0)
