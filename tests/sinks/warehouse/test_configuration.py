@@ -12,7 +12,7 @@ from sinks.warehouse.configuration import WarehouseSinkConfig, clean_topics
 def test_defaults_then_environment_then_options(monkeypatch: pytest.MonkeyPatch) -> None:
     topics = clean_topics()
     base = load_stage_settings(WarehouseSinkConfig, topics=topics, max_records=None)
-    assert (base.max_records, base.max_wait_s, base.db_retries) == (5000, 2.0, None)
+    assert (base.max_records, base.max_wait_s, base.db_retries) == (5000, 0.5, None)
     monkeypatch.setenv("ORION_WAREHOUSE_SINK_MAX_RECORDS", "800")
     monkeypatch.setenv("ORION_WAREHOUSE_SINK_DB_RETRIES", "3")
     env = load_stage_settings(WarehouseSinkConfig, topics=topics)
