@@ -212,13 +212,14 @@ def inferred_members(fact: FactSpec, dim: DimSpec, column: str) -> sql.Composed:
     )
 
 
+def _key_at(dim: DimSpec, key: sql.Identifier, at: sql.Identifier) -> sql.Composable:
+    """The SCD2 version of ``key`` valid at ``at`` (``<dim>_key_at``, 0003_dimensions.sql)."""
+    return sql.SQL("{}({}, {})").format(_t(f"{dim.name}_key_at"), key, at)
+
+
 def _key_expr(dim: DimSpec, column: str, alias: str) -> sql.Composable:
     if dim.scd == 2:
-        return sql.SQL("{}({}, {})").format(
-            _t(f"{dim.name}_key_at"),
-            sql.Identifier(alias, column),
-            sql.Identifier(alias, "event_time"),
-        )
+        return _key_at(dim, sql.Identifier(alias, column), sql.Identifier(alias, "event_time"))
     return sql.SQL("(SELECT {} FROM {} d WHERE d.{} = {})").format(
         sql.Identifier(dim.surrogate),
         _t(dim.table),
@@ -281,9 +282,7 @@ def re_resolve(fact: FactSpec, dim: DimSpec, column: str) -> sql.Composed:
     if dim.scd != 2:
         raise ValueError(f"{dim.name}: only SCD2 histories change under their facts")
     key = sql.Identifier(dim.surrogate)
-    expr = sql.SQL("{}({}, {})").format(
-        _t(f"{dim.name}_key_at"), sql.Identifier("a", dim.key), sql.Identifier("f", "event_time")
-    )
+    expr = _key_at(dim, sql.Identifier("a", dim.key), sql.Identifier("f", "event_time"))
     return sql.SQL(
         "UPDATE {table} f SET {key} = {expr} FROM {affected} a "
         "WHERE f.{col} = a.{dkey} AND f.{key} IS DISTINCT FROM {expr}"
