@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, IsolationLevel, KafkaException, TopicPartition
+from confluent_kafka import Consumer, IsolationLevel, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from orion.catalog import entities
@@ -164,8 +164,23 @@ def processed(settings: OrionSettings, prefix: str) -> int:
 
 
 def wait_processed(settings: OrionSettings, prefix: str, at_least: int, timeout_s: float) -> None:
+    """Until the group committed ``at_least`` raw records, asking again on a timeout.
+
+    ``processed`` reads under read_committed, so librdkafka waits for the stable
+    offsets while a transaction holds pending offsets of the group; a worker
+    SIGKILLed and restarted under a new id leaves one open for the 20 s transaction
+    timeout and the 10 s read timed out (CI, 2026-12-02). Asking again keeps that
+    wait (a read_uncommitted read would not wait, and then a test stopping a worker
+    right after it meets an exactly-once bug, see the session note) without failing.
+    """
     deadline = time.monotonic() + timeout_s
-    while processed(settings, prefix) < at_least:
+    while True:
+        try:
+            if processed(settings, prefix) >= at_least:
+                return
+        except KafkaException as e:
+            if e.args[0].code() != KafkaError._TIMED_OUT:
+                raise
         assert time.monotonic() < deadline, f"fewer than {at_least} processed in {timeout_s}s"
         time.sleep(0.2)
 
