@@ -41,7 +41,7 @@ from orionctl.drills.checks import (
     warehouse_check,
 )
 from orionctl.ops.ledger_score import read_records
-from orionctl.pipeline_run import SERVICES, PipelineRun, kind_of
+from orionctl.pipeline_run import SERVICES, PipelineError, PipelineRun, kind_of
 from orionctl.stack import manager
 from orionctl.stack.config import load_stack_config
 
@@ -134,10 +134,32 @@ def _reference(settings: OrionSettings, plan: ChaosPlan, workdir: Path, stamp: s
         report(f"reference: {plan.events} events of seed {plan.seed}, no faults, full speed")
         run.orion(_produce_args(plan, ledger, None), principal="producer",
                   log=run.run_dir / "producer.log", timeout=3600)  # fmt: skip
-        run.wait_caught_up(plan.catch_up_timeout_s, report)
+        _settle(settings, run, ledger, plan.catch_up_timeout_s, report)
     finally:
         run.stop()
     return run, ledger
+
+
+def _settle(settings: OrionSettings, run: PipelineRun, ledger: Path, timeout_s: float,
+            report: Report) -> None:  # fmt: skip
+    """Until the fault-free run's topics equal its ledger and the loader has loaded them.
+
+    Caught up alone is not done: a parked fact's raw offset is committed while it
+    waits for its master, so every group can stand at the end while facts are still
+    to be written. With a quick loader the reference was read that early and lacked
+    34 inventory facts (CI, 2026-12-02): the drill's warehouse then differed from it.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run.wait_caught_up(max(deadline - time.monotonic(), 1.0), report)
+        check = ledger_check(settings, run.prefix, ledger)
+        if check.ok:
+            run.wait_caught_up(max(deadline - time.monotonic(), 1.0), report)
+            return
+        if time.monotonic() > deadline:
+            raise PipelineError(f"the fault-free run does not match its ledger: {check.detail}")
+        report(f"reference not settled yet: {check.detail[:200]}")
+        time.sleep(5)
 
 
 def _ours(run: PipelineRun) -> Callable[[dict[str, str]], bool]:
@@ -234,6 +256,8 @@ def _check(
     checks = [Check("same seed, same ledger", same, "byte-identical" if same else "differ")]
     report("checking the topics against the ledger")
     checks.append(ledger_check(settings, run.prefix, ledger))
+    # What the ledger check just read may have reached clean after the loader caught up.
+    run.wait_caught_up(plan.catch_up_timeout_s, report)
     checks.append(warehouse_check(run.dsn, reference.dsn))
     checks.append(bronze_check(settings, run.prefix, plan.partitions))
     clean_topics = [run.prefix + e.topic("clean") for e in entities()]
